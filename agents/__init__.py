@@ -1,0 +1,1 @@
+"""Faust agents: thin adapters between Kafka topics and the pricing engine."""

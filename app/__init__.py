@@ -1,0 +1,1 @@
+"""pricestream: personalized prices and recommendations from a stream of shop events."""

@@ -1,0 +1,1 @@
+"""Subcommands of the ``pricestream`` CLI, one module each."""

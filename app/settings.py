@@ -1,0 +1,86 @@
+"""Service configuration, read once from the environment at start-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+__all__ = ["ENV_PREFIX", "Settings", "SettingsError"]
+
+ENV_PREFIX = "PRICESTREAM_"
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the service cannot use."""
+
+    def __init__(self, variable: str, value: str, expected: str) -> None:
+        super().__init__(f"{variable} must be {expected} (got {value!r})")
+        self.variable = variable
+        self.value = value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the service finds Kafka, its topics, its state and its model.
+
+    Every field is set by the environment variable ``PRICESTREAM_<FIELD NAME IN CAPITALS>``;
+    the README's configuration table lists them with their defaults.
+    """
+
+    broker: str = "kafka://127.0.0.1:9092"
+    app_id: str = "pricestream"
+    events_topic: str = "events"
+    prices_topic: str = "prices"
+    deadletter_topic: str = "events.deadletter"
+    partitions: int = 4
+    store: str = "rocksdb://"
+    data_dir: Path = Path("var/worker")
+    model_dir: Path | None = None
+    web_port: int = 6066
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from ``PRICESTREAM_*`` variables, defaults for the rest."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for field in fields(cls):
+            variable = ENV_PREFIX + field.name.upper()
+            raw = environ.get(variable)
+            if raw is None or raw == "":
+                continue
+            values[field.name] = _parse(variable, raw, field.name)
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The broker list without the ``kafka://`` scheme, as aiokafka expects it."""
+        return ",".join(
+            server.strip().removeprefix("kafka://") for server in self.broker.split(";")
+        )
+
+    def describe(self) -> str:
+        """Render the effective configuration on one line for the start-up log."""
+        return " ".join(f"{field.name}={getattr(self, field.name)}" for field in fields(self))
+
+
+def _parse(variable: str, raw: str, name: str) -> object:
+    if name in ("partitions", "web_port"):
+        try:
+            number = int(raw)
+        except ValueError:
+            number = 0
+        if number <= 0 or (name == "web_port" and number > 65535):
+            raise SettingsError(variable, raw, "a positive whole number")
+        return number
+    if name in ("data_dir", "model_dir"):
+        return Path(raw)
+    if name == "broker" and not all(
+        part.strip().startswith("kafka://") for part in raw.split(";")
+    ):
+        raise SettingsError(variable, raw, "one or more kafka://HOST:PORT URLs separated by ';'")
+    if name == "store" and not raw.startswith(("rocksdb://", "memory://")):
+        raise SettingsError(variable, raw, "'rocksdb://' or 'memory://'")
+    return raw

@@ -1,0 +1,1 @@
+"""The GRU sequence model: training, evaluation and the serving API (plain PyTorch)."""
