@@ -77,9 +77,7 @@ def _parse(variable: str, raw: str, name: str) -> object:
         return number
     if name in ("data_dir", "model_dir"):
         return Path(raw)
-    if name == "broker" and not all(
-        part.strip().startswith("kafka://") for part in raw.split(";")
-    ):
+    if name == "broker" and not all(part.strip().startswith("kafka://") for part in raw.split(";")):
         raise SettingsError(variable, raw, "one or more kafka://HOST:PORT URLs separated by ';'")
     if name == "store" and not raw.startswith(("rocksdb://", "memory://")):
         raise SettingsError(variable, raw, "'rocksdb://' or 'memory://'")

@@ -36,9 +36,21 @@ async def test_worker_relays_one_record(
     log_path = tmp_path / "worker.log"
     with log_path.open("wb") as log_file:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "faust", "-A", "tests.integration.relay_app", "worker",
-             "--loglevel", "info", "--without-web"],
-            cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "faust",
+                "-A",
+                "tests.integration.relay_app",
+                "worker",
+                "--loglevel",
+                "info",
+                "--without-web",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
         )
     try:
         producer = AIOKafkaProducer(bootstrap_servers=broker_settings.bootstrap_servers)
