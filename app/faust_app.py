@@ -27,7 +27,7 @@ def create_app(settings: Settings, *, app_id: str | None = None) -> faust.App:
         table_standby_replicas=0,
         consumer_auto_offset_reset="earliest",
         web_port=settings.web_port,
-        web_bind="127.0.0.1",
+        web_bind=settings.web_bind,
         autodiscover=False,
         # The pipeline sends JSON bytes it encoded itself with orjson, and decodes
         # input itself so that a bad record becomes a dead letter instead of a skip.

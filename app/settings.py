@@ -39,6 +39,7 @@ class Settings:
     data_dir: Path = Path("var/worker")
     model_dir: Path | None = None
     web_port: int = 6066
+    web_bind: str = "127.0.0.1"
     log_level: str = "INFO"
 
     @classmethod
@@ -67,14 +68,14 @@ class Settings:
 
 
 def _parse(variable: str, raw: str, name: str) -> object:
-    if name in ("partitions", "web_port"):
-        try:
-            number = int(raw)
-        except ValueError:
-            number = 0
-        if number <= 0 or (name == "web_port" and number > 65535):
+    if name == "partitions":
+        if not raw.isdigit() or int(raw) == 0:
             raise SettingsError(variable, raw, "a positive whole number")
-        return number
+        return int(raw)
+    if name == "web_port":
+        if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+            raise SettingsError(variable, raw, "a TCP port number from 1 to 65535")
+        return int(raw)
     if name in ("data_dir", "model_dir"):
         return Path(raw)
     if name == "broker" and not all(part.strip().startswith("kafka://") for part in raw.split(";")):

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from faust.web import Request, Response, View
+from models.serving import SequenceModel
+
+from agents.pricing import register_pricing_agent
 from app.faust_app import create_app
 from app.settings import Settings
 
@@ -12,7 +17,33 @@ log = logging.getLogger(__name__)
 settings = Settings.from_env()
 app = create_app(settings)
 
+if settings.model_dir is None:
+    model = SequenceModel.load_default()
+else:
+    model = SequenceModel.load(settings.model_dir)
+
+engine = register_pricing_agent(app, settings, model)
+
 
 @app.on_startup.connect
-async def _log_settings(app: object, **kwargs: object) -> None:
+async def _log_start(app: Any, **kwargs: Any) -> None:
     log.info("pricestream worker starting: %s", settings.describe())
+    log.info("model loaded: version %s, hidden size %d", model.version, model.hidden_size)
+
+
+@app.page("/health")
+class Health(View):
+    """Liveness: the worker process is up and its web server answers."""
+
+    async def get(self, request: Request) -> Response:
+        """Return 200 with the loaded model's version."""
+        return self.json({"status": "ok", "model_version": model.version})
+
+
+@app.page("/stats")
+class Stats(View):
+    """Running totals of the engine: events, decisions, dead letters, duplicates."""
+
+    async def get(self, request: Request) -> Response:
+        """Return the engine's counters as JSON."""
+        return self.json(dict(engine.counters))

@@ -1,0 +1,55 @@
+from pathlib import Path
+
+import pytest
+
+from app.settings import Settings, SettingsError
+
+
+def test_settings_defaults_without_environment() -> None:
+    settings = Settings.from_env({})
+    assert settings.broker == "kafka://127.0.0.1:9092"
+    assert settings.events_topic == "events"
+    assert settings.prices_topic == "prices"
+    assert settings.deadletter_topic == "events.deadletter"
+    assert settings.store == "rocksdb://"
+    assert settings.model_dir is None
+
+
+def test_settings_read_from_environment() -> None:
+    settings = Settings.from_env(
+        {
+            "PRICESTREAM_BROKER": "kafka://10.0.0.1:9093;kafka://10.0.0.2:9093",
+            "PRICESTREAM_PARTITIONS": "8",
+            "PRICESTREAM_DATA_DIR": "/tmp/x",
+            "PRICESTREAM_MODEL_DIR": "/models/v2",
+            "PRICESTREAM_EVENTS_TOPIC": "shop.events",
+        }
+    )
+    assert settings.partitions == 8
+    assert settings.data_dir == Path("/tmp/x")
+    assert settings.model_dir == Path("/models/v2")
+    assert settings.events_topic == "shop.events"
+    assert settings.bootstrap_servers == "10.0.0.1:9093,10.0.0.2:9093"
+
+
+def test_settings_empty_variable_keeps_default() -> None:
+    assert Settings.from_env({"PRICESTREAM_PARTITIONS": ""}).partitions == 4
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("PRICESTREAM_PARTITIONS", "four", "a positive whole number"),
+        ("PRICESTREAM_PARTITIONS", "0", "a positive whole number"),
+        ("PRICESTREAM_WEB_PORT", "70000", "a TCP port number from 1 to 65535"),
+        ("PRICESTREAM_BROKER", "127.0.0.1:9092", "kafka://HOST:PORT"),
+        ("PRICESTREAM_STORE", "redis://", "'rocksdb://' or 'memory://'"),
+    ],
+)
+def test_settings_invalid_value_names_variable(variable: str, value: str, expected: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({variable: value})
+    assert caught.value.variable == variable
+    assert variable in str(caught.value)
+    assert repr(value) in str(caught.value)
+    assert expected in str(caught.value)
