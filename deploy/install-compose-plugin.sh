@@ -23,7 +23,9 @@ module_dir=$(go mod download -json "github.com/docker/compose/v5@$version" |
 # Build inside the module's own tree so its go.mod replace and exclude directives apply.
 cp -r "$module_dir" "$work/src"
 chmod -R u+w "$work/src"
-(cd "$work/src" && go build -trimpath -o "$work/docker-compose" ./cmd)
+(cd "$work/src" && go build -trimpath \
+    -ldflags "-w -X github.com/docker/compose/v5/internal.Version=$version" \
+    -o "$work/docker-compose" ./cmd)
 
 mkdir -p "$plugin_dir"
 install -m 0755 "$work/docker-compose" "$plugin_dir/docker-compose"
