@@ -278,12 +278,18 @@ def _change_limited_cents(
 
 def _cent_bounds(low: float, high: float) -> tuple[int, int] | None:
     """Return the smallest and largest whole-cent counts inside [low, high], if any."""
+    # low * 100 and high * 100 carry float error (2552.93 * 100 is 255292.99999999997),
+    # so each estimate is corrected by comparing the cent values with the bounds directly.
     low_cents = math.ceil(low * 100.0)
     while low_cents / 100.0 < low:
         low_cents += 1
+    while (low_cents - 1) / 100.0 >= low:
+        low_cents -= 1
     high_cents = math.floor(high * 100.0)
     while high_cents / 100.0 > high:
         high_cents -= 1
+    while (high_cents + 1) / 100.0 <= high:
+        high_cents += 1
     if low_cents > high_cents:
         return None
     return low_cents, high_cents

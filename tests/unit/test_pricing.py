@@ -224,3 +224,11 @@ def test_policy_config_out_of_range_rejected(field: str, value: float) -> None:
         PolicyConfig(**{field: value})
 
     assert caught.value.field == field
+
+
+@pytest.mark.parametrize("list_price", [2552.93, 1029.37, 0.07, 19.99, 1073.36])
+def test_quote_cent_list_price_kept_exactly(list_price: float) -> None:
+    quote = PricingPolicy().quote(list_price, None, None, 0)
+
+    assert quote.price == list_price
+    assert not quote.personalized
