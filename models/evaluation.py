@@ -151,7 +151,8 @@ def co_occurrence_ranks(
     """Rank targets by item-to-item cosine similarity to the previous item (item-kNN).
 
     Similarity is ``c(i, j) / sqrt(n(i) n(j))`` where ``n`` counts train-part sessions
-    holding an item and ``c`` sessions holding both. Popularity breaks ties, so items
+    holding an item and ``c`` sessions holding both, so an item's similarity to itself is
+    1 and a repeat of the previous item ranks first. Popularity breaks ties, so items
     without co-occurrence fall back to the most-popular order.
     """
     sessions: dict[str, set[int]] = defaultdict(set)
@@ -167,8 +168,7 @@ def co_occurrence_ranks(
         occurrences.update(members)
         for first in members:
             for second in members:
-                if first != second:
-                    pairs[first][second] += 1
+                pairs[first][second] += 1
 
     popularity = _popularity(raw, split, items)
     base = popularity / max(popularity.max(), 1.0) * 1e-6 - np.arange(len(popularity)) * 1e-12

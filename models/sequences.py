@@ -63,19 +63,24 @@ class TimeSplit:
         With ``test_events``, ``valid_fraction`` applies to ``events`` alone and
         ``test_fraction`` is unused.
         """
-        times = np.sort(np.array([event.time_s for event in events], dtype=np.float64))
-        if len(times) == 0:
+        times = sorted(event.time_s for event in events)
+        if not times:
             msg = "the log has no events to split"
             raise ValueError(msg)
+
+        def start_of_last(fraction: float) -> float:
+            # The time of the first event in the latest `fraction` of events; events at
+            # that same time also fall into the later part.
+            index = min(len(times) - 1, len(times) - round(len(times) * fraction))
+            return times[index] if fraction > 0 else math.inf
+
         if test_events:
             test_start = min(event.time_s for event in test_events)
-            valid_start = float(np.quantile(times, 1.0 - valid_fraction, method="lower"))
-            return cls(valid_start_s=min(valid_start, test_start), test_start_s=test_start)
-        valid_start = float(
-            np.quantile(times, 1.0 - valid_fraction - test_fraction, method="lower")
+            return cls(min(start_of_last(valid_fraction), test_start), test_start)
+        return cls(
+            valid_start_s=start_of_last(valid_fraction + test_fraction),
+            test_start_s=start_of_last(test_fraction),
         )
-        test_start = float(np.quantile(times, 1.0 - test_fraction, method="lower"))
-        return cls(valid_start_s=valid_start, test_start_s=test_start)
 
     def part(self, time_s: float) -> int:
         """Return TRAIN, VALID or TEST for an event time."""

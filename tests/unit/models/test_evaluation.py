@@ -1,0 +1,49 @@
+import numpy as np
+
+from models.evaluation import co_occurrence_ranks, most_popular_ranks
+from models.logs import LogEvent
+from models.sequences import TEST, TimeSplit, build_vocabularies, encode_sequences, group_sequences
+
+
+def _event(session: str, time_s: float, item: str) -> LogEvent:
+    return LogEvent(session, session, time_s, "view", item, None, None)
+
+
+def _dataset() -> tuple[list[list[LogEvent]], TimeSplit]:
+    train = [
+        _event("s1", 1, "x"), _event("s1", 2, "y"),
+        _event("s2", 3, "x"), _event("s2", 4, "y"),
+        _event("s3", 5, "z"), _event("s3", 6, "z"), _event("s3", 7, "z"),
+        _event("s4", 8, "w"), _event("s4", 9, "x"),
+    ]  # fmt: skip
+    test = [
+        _event("t1", 20, "x"), _event("t1", 21, "y"),
+        _event("t2", 22, "w"), _event("t2", 23, "unseen"),
+    ]  # fmt: skip
+    return group_sequences(train + test), TimeSplit(valid_start_s=10, test_start_s=20)
+
+
+def _encoded():  # noqa: ANN202
+    sequences, split = _dataset()
+    items, categories, stats = build_vocabularies(sequences, split)
+    encoded = encode_sequences(sequences, split, TEST, items, categories, stats)
+    return sequences, split, items, encoded
+
+
+def test_most_popular_ranks_by_train_counts() -> None:
+    sequences, split, items, encoded = _encoded()
+
+    ranks = most_popular_ranks(sequences, encoded, split, items, TEST)
+
+    # Train counts: x 3, z 3, y 2, w 1; x sorts before z by row. Targets: y, then unseen.
+    assert list(ranks) == [2, len(items)]
+
+
+def test_item_knn_ranks_co_occurring_item_first() -> None:
+    sequences, split, items, encoded = _encoded()
+
+    ranks = co_occurrence_ranks(sequences, encoded, split, items, TEST)
+
+    # After x, y co-occurred in two of x's three sessions; x itself has similarity 1.
+    assert list(ranks) == [1, len(items)]
+    assert np.all(ranks >= 0)
