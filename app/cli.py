@@ -13,6 +13,8 @@ __all__ = ["main"]
 # command runs, so `pricestream --help` does not pay for importing torch.
 COMMANDS = {
     "topics": "app.commands.topics:topics",
+    "train": "app.commands.train:train",
+    "evaluate": "app.commands.evaluate:evaluate",
     "worker": "app.commands.worker:worker",
 }
 
