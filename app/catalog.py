@@ -7,10 +7,10 @@ user's own state (``UserState.seen_prices``), and an item's list price for one u
 decision is the price that user last saw for it, else the artifact's reference price.
 
 Why there is no shared, event-fed catalog: with N workers, each consumes its own
-partitions in its own order, so a table updated from all users' events would make
-one user's decision depend on how other users' partitions happen to interleave, and
-a Kafka replay would no longer match the embedded one. Faust GlobalTables have also
-been reported to loop in changelog recovery when several workers run. Keeping
+partitions in its own order. A table updated from all users' events would make one
+user's decision depend on how other users' partitions happen to interleave, so a Kafka
+replay would no longer match the embedded one. Faust GlobalTables have also been
+reported to loop in changelog recovery when several workers run. Keeping
 observations per user (partitioned by the same key as the events) makes each decision
 depend only on that user's own event stream, whatever the number of workers.
 """

@@ -12,6 +12,7 @@ __all__ = ["main"]
 # Subcommand name -> "module:click command". Modules are imported only when their
 # command runs, so `pricestream --help` does not pay for importing torch.
 COMMANDS = {
+    "replay": "app.commands.replay:replay",
     "topics": "app.commands.topics:topics",
     "train": "app.commands.train:train",
     "evaluate": "app.commands.evaluate:evaluate",

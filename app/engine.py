@@ -66,8 +66,8 @@ class RejectReason:
     """The record key differs from the event's user_id."""
 
 
-# Reason attached to a recommended item whose list price is unknown (no seen price and
-# no reference price in the artifact); such an item is recommended without a price.
+# Reason attached to a recommended item whose list price is unknown, because the user
+# never saw a price for it and the artifact has none. Such an item gets no price.
 UNKNOWN_LIST_PRICE = "unknown_list_price"
 
 
@@ -107,7 +107,7 @@ def _utc_now() -> datetime:
 class PricingEngine:
     """Turns consumed records into decisions, dead letters or counted duplicates.
 
-    ``store`` holds each user's state as bytes; the engine reads it once and writes it
+    ``store`` stores each user's state as bytes. The engine reads it once and writes it
     once per accepted event. ``catalog`` defaults to the model's own vocabulary.
     """
 
@@ -148,9 +148,9 @@ class PricingEngine:
     def counters(self) -> Mapping[str, int]:
         """Counts so far: ``events``, ``decisions``, ``duplicates``, ``dead_letters``.
 
-        Dead letters are also counted per reason as ``dead_letters.<reason>``;
+        Dead letters are also counted per reason as ``dead_letters.<reason>``.
         ``hidden_rebuilds`` counts users whose hidden state was rebuilt for a new model
-        version and ``state_resets`` users whose stored state could not be read.
+        version, and ``state_resets`` counts users whose stored state could not be read.
         """
         return MappingProxyType(dict(self._counters))
 
@@ -160,7 +160,11 @@ class PricingEngine:
         return self._policy
 
     def process(self, key: bytes | None, value: bytes | None, source: Source) -> Outcome:
-        """Turn one record into exactly one outcome; bad input never raises."""
+        """Turn one record into exactly one outcome.
+
+        Bad input (no value, an invalid event, a wrong key) becomes a Rejected outcome and
+        never raises. Failures of the model or the store are not input errors and propagate.
+        """
         self._counters["events"] += 1
         if value is None:
             return self._reject(
@@ -296,8 +300,8 @@ class PricingEngine:
         try:
             return decode_state(data)
         except StateDecodeError as error:
-            # The store only ever holds what encode_state wrote, so this means a schema
-            # change or corruption; the user starts again from an empty state.
+            # The store contains only what encode_state wrote, so this means a schema
+            # change or corruption. The user starts again from an empty state.
             self._counters["state_resets"] += 1
             log.error("state of user %r unreadable, starting from empty: %s", user_id, error)
             return UserState()

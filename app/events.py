@@ -43,7 +43,7 @@ _MAX_EVENT_TIME = datetime(2100, 1, 1, tzinfo=UTC)
 class InvalidEventError(ValueError):
     """A record's value is not a valid event.
 
-    ``reason`` is a stable code callers branch on (for example ``missing_field``);
+    ``reason`` is a stable code callers branch on, for example ``missing_field``.
     ``field`` names the offending field, or is None when the record as a whole is bad.
     """
 

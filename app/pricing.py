@@ -1,11 +1,11 @@
 """Pricing policy v1: the revenue-maximizing price inside fixed guardrails.
 
 The model gives a purchase propensity curve ``p(price) = sigmoid(a + b * log(price / list))``
-with ``b <= 0``. Expected revenue ``price * p(price)`` is log-concave in ``log(price)``
-(its derivative ``1 + b * (1 - p)`` falls as the price rises), so the optimum inside an
-interval is the unconstrained optimum clamped to that interval:
-``log(price / list) = (log(-b - 1) - a) / b`` when ``b < -1``; for ``-1 <= b <= 0``
-revenue rises with the price and the optimum is the upper bound.
+with ``b <= 0``. Log revenue, ``log(price * p(price))``, is concave in ``log(price)``
+because its derivative ``1 + b * (1 - p)`` falls as the price rises. So the optimum inside
+an interval is the unconstrained optimum clamped to that interval. When ``b < -1`` that
+optimum is ``log(price / list) = (log(-b - 1) - a) / b``. When ``-1 <= b <= 0`` revenue
+rises with the price, and the optimum is the upper bound.
 
 Guardrails, applied in this order:
 
@@ -263,7 +263,7 @@ def _change_limited_cents(
         previous.price * (1.0 + config.max_change) * (1.0 + 1e-12),
     )
     if limit is None:
-        # The limit interval holds no whole cent: keep the cent nearest the earlier offer.
+        # No whole cent lies inside the limit interval, so keep the cent nearest the offer.
         nearest = min(max(round(previous.price * 100.0), low_cents), high_cents)
         return nearest, nearest
     low = max(low_cents, limit[0])

@@ -1,4 +1,4 @@
-"""Where a consumed record came from: topic, partition and offset."""
+"""Source position of a consumed record: topic, partition and offset."""
 
 from __future__ import annotations
 

@@ -3,8 +3,8 @@
 Everything here is updated incrementally, one event at a time, and depends only on the
 user's own events in arrival order and their event times, never on wall-clock time.
 
-Stored bytes are one orjson object with a schema version ``v``; repeated structures are
-arrays to keep one user's state small (typically a few KiB with the default bounds)::
+Stored bytes are one orjson object with a schema version ``v``. Repeated structures are
+arrays, which keeps one user's state small (a few KiB with the default bounds)::
 
     {"v": 1,
      "counts": {"view": 3, "purchase": 1},            # events by type

@@ -27,7 +27,7 @@ def _dead_letter(raw: bytes | None, key: bytes | None = b"u1") -> DeadLetter:
     )
 
 
-def test_dead_letter_utf8_raw_carried_as_text_and_base64() -> None:
+def test_dead_letter_utf8_raw_as_text() -> None:
     document = orjson.loads(encode_dead_letter(_dead_letter(b'{"price": "x"}')))
 
     assert document["raw_text"] == '{"price": "x"}'
