@@ -129,8 +129,11 @@ class PriceQuote:
 
 
 class _Curve(Protocol):
-    intercept: float
-    slope: float
+    @property
+    def intercept(self) -> float: ...
+
+    @property
+    def slope(self) -> float: ...
 
 
 class PricingPolicy:
