@@ -6,11 +6,11 @@ import logging
 from typing import Any
 
 import faust
-from app.engine import Accepted, PricingEngine, Rejected, Source
-from models.serving import SequenceModel
 
 from agents.table_store import TableStateStore
+from app.engine import Accepted, PricingEngine, Rejected, Source
 from app.settings import Settings
+from models.serving import SequenceModel
 
 __all__ = ["register_pricing_agent"]
 
@@ -35,12 +35,15 @@ def register_pricing_agent(
     dead_letters = app.topic(
         settings.deadletter_topic, key_serializer="raw", value_serializer="raw"
     )
+    # Keys and values are raw bytes, so stored keys are the same before and after a
+    # recovery from the changelog, in every store. Faust picks a table's serializer from
+    # key_type/value_type (bytes -> raw); it ignores the app's defaults and uses JSON.
     users = app.Table(
         USER_TABLE,
         default=None,
         partitions=settings.partitions,
-        key_serializer="raw",
-        value_serializer="raw",
+        key_type=bytes,
+        value_type=bytes,
     )
     engine = PricingEngine(model=model, store=TableStateStore(users))
 

@@ -15,13 +15,13 @@ class TableStateStore:
     whose record it is (the events topic is keyed by user id, co-partitioned with the table).
     """
 
-    def __init__(self, table: MutableMapping[str, bytes]) -> None:
+    def __init__(self, table: MutableMapping[bytes, bytes]) -> None:
         self._table = table
 
     def get(self, user_id: str) -> bytes | None:
         """Return the stored state of ``user_id``, or None for a new user."""
-        return self._table.get(user_id)
+        return self._table.get(user_id.encode())
 
     def set(self, user_id: str, value: bytes) -> None:
         """Store ``value`` as the state of ``user_id`` (written to the changelog too)."""
-        self._table[user_id] = value
+        self._table[user_id.encode()] = value

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from faust.web import Request, Response, View
-from models.serving import SequenceModel
 
 from agents.pricing import register_pricing_agent
 from app.faust_app import create_app
 from app.settings import Settings
+from models.serving import SequenceModel
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +26,22 @@ else:
 engine = register_pricing_agent(app, settings, model)
 
 
-@app.on_startup.connect
-async def _log_start(app: Any, **kwargs: Any) -> None:
-    log.info("pricestream worker starting: %s", settings.describe())
-    log.info("model loaded: version %s, hidden size %d", model.version, model.hidden_size)
+log.info("pricestream worker configured: %s", settings.describe())
+log.info("model loaded: version %s, hidden size %d", model.version, model.hidden_size)
+
+
+@app.on_partitions_assigned.connect
+async def _log_assignment(app: Any, assigned: set[Any], **kwargs: Any) -> None:
+    log.info(
+        "partitions assigned: %s",
+        ", ".join(sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned)),
+    )
+
+
+@app.task
+async def _log_recovery_done() -> None:
+    # Faust starts app tasks only after table recovery has completed.
+    log.info("table recovery done; processing %s", settings.events_topic)
 
 
 @app.page("/health")
@@ -37,7 +50,7 @@ class Health(View):
 
     async def get(self, request: Request) -> Response:
         """Return 200 with the loaded model's version."""
-        return self.json({"status": "ok", "model_version": model.version})
+        return self.json({"status": "ok", "pid": os.getpid(), "model_version": model.version})
 
 
 @app.page("/stats")
