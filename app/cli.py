@@ -13,6 +13,7 @@ __all__ = ["main"]
 # command runs, so `pricestream --help` does not pay for importing torch.
 COMMANDS = {
     "replay": "app.commands.replay:replay",
+    "simulate": "app.commands.simulate:simulate",
     "topics": "app.commands.topics:topics",
     "train": "app.commands.train:train",
     "evaluate": "app.commands.evaluate:evaluate",
