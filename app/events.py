@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -100,6 +101,7 @@ def decode_event(raw: bytes, *, max_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> Eve
     try:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
+        _raise_for_non_finite_price(raw)
         raise InvalidEventError(
             reason="invalid_json", field=None, message=f"value is not valid JSON: {error}"
         ) from None
@@ -122,6 +124,28 @@ def decode_event(raw: bytes, *, max_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> Eve
         brand=_optional_text(document, "brand"),
         quantity=_quantity(document),
     )
+
+
+def _raise_for_non_finite_price(raw: bytes) -> None:
+    """Raise invalid_price when ``raw`` is JSON but for a NaN or infinite price.
+
+    NaN, Infinity and numbers beyond the float range are not JSON, so orjson rejects the
+    whole record. Python's json module reads them as non-finite floats, which lets a
+    producer's bad price be reported as a price problem rather than as broken JSON.
+    """
+    try:
+        document = json.loads(raw)
+    except (ValueError, RecursionError):
+        return
+    if not isinstance(document, dict):
+        return
+    price = document.get("price")
+    if isinstance(price, float) and not math.isfinite(price):
+        raise InvalidEventError(
+            reason="invalid_price",
+            field="price",
+            message=f"'price' must be a finite number > 0 (got {price!r})",
+        )
 
 
 def _required(document: dict[str, Any], field: str) -> Any:
