@@ -12,6 +12,7 @@ __all__ = ["main"]
 # Subcommand name -> "module:click command". Modules are imported only when their
 # command runs, so `pricestream --help` does not pay for importing torch.
 COMMANDS = {
+    "demo": "app.commands.demo:demo",
     "replay": "app.commands.replay:replay",
     "simulate": "app.commands.simulate:simulate",
     "topics": "app.commands.topics:topics",
@@ -55,3 +56,9 @@ def main(log_level: str) -> None:
         level=log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # aiokafka logs every metadata refresh and subscription change at INFO.
+    logging.getLogger("aiokafka").setLevel(max(logging.WARNING, logging.root.level))
+
+
+if __name__ == "__main__":
+    main()

@@ -15,12 +15,12 @@ import orjson
 import pytest
 
 from app.engine import PricingEngine
+from app.local_pipeline import Pipeline
 from app.log_sources import LogRecord, read_log
 from app.replay import replay_embedded
 from app.settings import Settings
 from app.state_store import InMemoryStateStore
 from models.serving import SequenceModel
-from tests.integration.pipeline import Pipeline
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.timeout(600)]
 

@@ -1,12 +1,17 @@
-"""A pricing worker on its own topics, fed and read through the real broker."""
+"""A pricing worker on its own topics, fed and read through a real broker.
+
+The demo, the integration tests and the benchmark use it to run the whole pipeline on
+one machine: topics with a per-run suffix, a worker child process, a publisher and readers.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 from aiokafka import ConsumerRecord
@@ -30,8 +35,8 @@ def free_port() -> int:
 class Outputs:
     """What the worker produced: records of the prices and dead-letter topics."""
 
-    decisions: list[dict]
-    dead_letters: list[dict]
+    decisions: list[dict[str, Any]]
+    dead_letters: list[dict[str, Any]]
     stats: dict[str, int]
 
     @property
@@ -49,17 +54,25 @@ class Pipeline:
     worker: WorkerProcess
 
     @classmethod
-    async def start(cls, broker: Settings, suffix: str, workdir: Path) -> Pipeline:
-        """Create the topics and start a worker for them; wait until it answers."""
+    async def start(
+        cls, broker: Settings, suffix: str, workdir: Path, *, prefix: str = "test"
+    ) -> Pipeline:
+        """Create the topics and start a worker for them; wait until it answers.
+
+        Topics are named ``<prefix>.<suffix>.events`` and so on, and the app id
+        ``<prefix>-pipeline-<suffix>``, so runs never share state or offsets.
+        """
         env = {
             "PRICESTREAM_BROKER": broker.broker,
-            "PRICESTREAM_APP_ID": f"test-pipeline-{suffix}",
-            "PRICESTREAM_EVENTS_TOPIC": f"test.{suffix}.events",
-            "PRICESTREAM_PRICES_TOPIC": f"test.{suffix}.prices",
-            "PRICESTREAM_DEADLETTER_TOPIC": f"test.{suffix}.deadletter",
-            "PRICESTREAM_PARTITIONS": "4",
+            "PRICESTREAM_APP_ID": f"{prefix}-pipeline-{suffix}",
+            "PRICESTREAM_EVENTS_TOPIC": f"{prefix}.{suffix}.events",
+            "PRICESTREAM_PRICES_TOPIC": f"{prefix}.{suffix}.prices",
+            "PRICESTREAM_DEADLETTER_TOPIC": f"{prefix}.{suffix}.deadletter",
+            "PRICESTREAM_PARTITIONS": str(broker.partitions),
             "PRICESTREAM_DATA_DIR": str(workdir / "state"),
         }
+        if broker.model_dir is not None:
+            env["PRICESTREAM_MODEL_DIR"] = str(broker.model_dir)
         settings = Settings.from_env(env)
         await create_topics(settings)
         worker = WorkerProcess(env, workdir / "worker.log", web_port=free_port())
@@ -72,28 +85,54 @@ class Pipeline:
         self.worker.start()
         await asyncio.to_thread(self.worker.wait_ready, 120.0)
 
-    async def publish(self, records: Iterable[LogRecord]) -> int:
+    async def publish(
+        self, records: Iterable[LogRecord], on_record: Callable[[], None] | None = None
+    ) -> int:
         """Send records to the events topic; return how many the broker acknowledged."""
         summary = await publish_records(
-            records, self.settings.bootstrap_servers, self.settings.events_topic
+            records,
+            self.settings.bootstrap_servers,
+            self.settings.events_topic,
+            on_record=on_record,
         )
         return summary.records
 
     async def stats(self) -> dict[str, int]:
         """Return the worker's engine counters."""
-        return await asyncio.to_thread(self.worker.get_json, "/stats")
+        stats: dict[str, int] = await asyncio.to_thread(self.worker.get_json, "/stats")
+        return stats
 
-    async def wait_processed(self, total: int, timeout_s: float = 240.0) -> dict[str, int]:
-        """Wait until the worker has processed ``total`` records since it started."""
+    async def wait_processed(
+        self,
+        total: int,
+        timeout_s: float = 240.0,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> dict[str, int]:
+        """Wait until the worker has processed ``total`` records since it started.
+
+        ``on_progress`` gets the processed count after each poll. Raises TimeoutError
+        when the count makes no progress for ``timeout_s``.
+        """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
         stats = await self.stats()
-        while stats.get("events", 0) < total:
-            if loop.time() > deadline:
-                msg = f"worker processed {stats.get('events', 0)} of {total} records: {stats}"
+        processed = stats.get("events", 0)
+        last_progress = loop.time()
+        while processed < total:
+            if on_progress is not None:
+                on_progress(processed)
+            if loop.time() - last_progress > timeout_s:
+                msg = (
+                    f"worker processed {processed} of {total} records and made no progress "
+                    f"for {timeout_s:.0f} s; see {self.worker.log_path}"
+                )
                 raise TimeoutError(msg)
             await asyncio.sleep(0.5)
             stats = await self.stats()
+            if stats.get("events", 0) > processed:
+                processed = stats.get("events", 0)
+                last_progress = loop.time()
+        if on_progress is not None:
+            on_progress(processed)
         return stats
 
     async def read_outputs(
