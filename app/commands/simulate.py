@@ -56,12 +56,45 @@ _PRICED_FORMATS = ("rees46", "jsonl")
     show_envvar=True,
     help="Simulate only the first N users of the log (all when omitted).",
 )
+@click.option(
+    "--wtp-spread",
+    default=0.25,
+    show_default=True,
+    type=click.FloatRange(min=0.0, min_open=True),
+    envvar=_ENV + "SIMULATE_WTP_SPREAD",
+    show_envvar=True,
+    help="Median scale of log(willingness to pay / list price); smaller means more "
+    "price-sensitive buyers.",
+)
+@click.option(
+    "--wtp-level",
+    default=0.0,
+    show_default=True,
+    type=float,
+    envvar=_ENV + "SIMULATE_WTP_LEVEL",
+    show_envvar=True,
+    help="Mean of log(willingness to pay / list price) for a user of median price level; "
+    "0 means half of the interested buyers accept the list price.",
+)
+@click.option(
+    "--wtp-price-level-weight",
+    default=0.5,
+    show_default=True,
+    type=click.FloatRange(min=0.0),
+    envvar=_ENV + "SIMULATE_WTP_PRICE_LEVEL_WEIGHT",
+    show_envvar=True,
+    help="How much a user's measured price level (log of viewed prices over category "
+    "medians) raises their willingness to pay; 0 makes it independent of behaviour.",
+)
 def simulate(
     log_path: Path | None,
     seed: int,
     out_dir: Path,
     model_dir: Path | None,
     max_users: int | None,
+    wtp_spread: float,
+    wtp_level: float,
+    wtp_price_level_weight: float,
 ) -> None:
     """Compare pricing policies on simulated buyers replayed from LOG.
 
@@ -74,7 +107,11 @@ def simulate(
 
     from app.pricing import PolicyConfig
     from app.simulation.metrics import policy_metrics
-    from app.simulation.population import PopulationError, build_population
+    from app.simulation.population import (
+        PopulationAssumptions,
+        PopulationError,
+        build_population,
+    )
     from app.simulation.report import SimulationReport, format_table, write_json, write_plot
     from app.simulation.runner import run_simulation
     from app.simulation.signals import model_signals
@@ -97,11 +134,16 @@ def simulate(
             )
             raise click.ClickException(msg)
         events = read_log(log_path, layout)
-        population = build_population(events, seed=seed, max_users=max_users)
+        assumptions = PopulationAssumptions(
+            wtp_spread_median=wtp_spread,
+            wtp_level_base=wtp_level,
+            wtp_price_level_weight=wtp_price_level_weight,
+        )
+        population = build_population(events, seed, assumptions, max_users)
         model = SequenceModel.load(model_dir or DEFAULT_MODEL_DIR)
     except (LogFormatError, LogRowError, ModelArtifactError) as error:
         raise click.ClickException(str(error)) from error
-    except PopulationError as error:
+    except (PopulationError, ValueError) as error:
         msg = f"{log_path}: {error}"
         raise click.ClickException(msg) from error
 

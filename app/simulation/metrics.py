@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from app.pricing import PolicyConfig
 from app.simulation.population import Population
-from app.simulation.runner import OfferRecord, PolicyRun
+from app.simulation.runner import OfferRecord, PolicyRun, expected_revenue
 
 __all__ = ["PolicyMetrics", "guardrail_violations", "policy_metrics"]
 
@@ -55,14 +55,9 @@ def policy_metrics(
     bought = [offer for offer in decisions if offer.purchased]
     revenue = sum(offer.price for offer in bought)
     expected = [pairs[offer.pair].purchase_probability(offer.price) for offer in decisions]
-    expected_revenue = sum(
-        offer.price * probability for offer, probability in zip(decisions, expected, strict=True)
-    )
+    run_expected = expected_revenue(run, population)
     oracle_revenue = sum(offer.price for offer in oracle.decisions if offer.purchased)
-    oracle_expected = sum(
-        offer.price * pairs[offer.pair].purchase_probability(offer.price)
-        for offer in oracle.decisions
-    )
+    oracle_expected = expected_revenue(oracle, population)
     count = len(decisions)
     spread, several = _price_spread(decisions, population)
     return PolicyMetrics(
@@ -70,13 +65,13 @@ def policy_metrics(
         pairs=count,
         purchases=len(bought),
         revenue=revenue,
-        expected_revenue=expected_revenue,
+        expected_revenue=run_expected,
         conversion=_ratio(len(bought), count),
         expected_conversion=_ratio(sum(expected), count),
         mean_discount=_ratio(sum(_discount(offer) for offer in decisions), count),
         mean_discount_purchased=_ratio(sum(_discount(offer) for offer in bought), len(bought)),
         oracle_revenue_share=_ratio(revenue, oracle_revenue),
-        oracle_expected_revenue_share=_ratio(expected_revenue, oracle_expected),
+        oracle_expected_revenue_share=_ratio(run_expected, oracle_expected),
         consumer_surplus=sum(pairs[offer.pair].wtp - offer.price for offer in bought),
         personalized_share=_ratio(sum(offer.personalized for offer in decisions), count),
         price_spread=spread,

@@ -29,7 +29,7 @@ class SimulationReport:
     assumptions: PopulationAssumptions
     calibration: Calibration
     best_uniform_discount: float
-    uniform_search: tuple[tuple[float, float], ...]
+    uniform_search: tuple[tuple[float, float, float], ...]
     metrics: tuple[PolicyMetrics, ...]
 
     def to_document(self) -> dict[str, Any]:
@@ -45,8 +45,8 @@ class SimulationReport:
             "calibration": asdict(self.calibration),
             "best_uniform_discount": self.best_uniform_discount,
             "uniform_search": [
-                {"discount": discount, "revenue": revenue}
-                for discount, revenue in self.uniform_search
+                {"discount": discount, "expected_revenue": expected, "revenue": realised}
+                for discount, expected, realised in self.uniform_search
             ],
             "policies": [asdict(metrics) for metrics in self.metrics],
         }

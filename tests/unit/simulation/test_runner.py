@@ -15,16 +15,9 @@ from app.simulation.policies import (
     ThompsonPolicy,
     UniformDiscountPolicy,
 )
-from app.simulation.runner import run_policy, run_simulation, uniform_levels
+from app.simulation.runner import expected_revenue, run_policy, run_simulation, uniform_levels
 from models.serving import PropensityCurve
 from tests.unit.simulation.hand_made import hand_made_population
-
-
-def expected_revenue(run, population) -> float:
-    return sum(
-        offer.price * population.pairs[offer.pair].purchase_probability(offer.price)
-        for offer in run.decisions
-    )
 
 
 def test_uniform_levels_whole_percent_up_to_max() -> None:
@@ -64,9 +57,10 @@ def test_run_simulation_order_and_best_uniform() -> None:
     assert names[0] == "list price"
     assert names[1].startswith("uniform ")
     assert names[2:] == ["pricestream", "pricestream + Thompson", "oracle"]
-    best = max(revenue for _, revenue in result.uniform_search)
-    chosen = dict(result.uniform_search)[result.best_uniform_discount]
-    assert chosen == best
+    best = max(expected for _, expected, _ in result.uniform_search)
+    chosen = [row for row in result.uniform_search if row[0] == result.best_uniform_discount]
+    assert chosen[0][1] == best
+    assert expected_revenue(result.runs[1], population) == best
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
