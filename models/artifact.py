@@ -110,13 +110,9 @@ def save_artifact(
             "has_prices": stats.has_prices,
         },
     }
-    vocabulary = {
-        "items": items.to_json(),
-        "categories": list(categories.names),
-    }
-    vocabulary["items"]["reference_prices"] = [
-        _finite_or_none(price) for price in items.reference_prices
-    ]
+    item_columns = items.to_json()
+    item_columns["reference_prices"] = [_finite_or_none(p) for p in items.reference_prices]
+    vocabulary = {"items": item_columns, "categories": list(categories.names)}
     _write_json(directory / CONFIG_FILE, config)
     _write_json(directory / VOCABULARY_FILE, vocabulary)
     _write_json(directory / METRICS_FILE, dict(metrics))

@@ -1,7 +1,7 @@
 """Offline evaluation of a trained GRU against baselines on the same time split.
 
 Next-item positions of part P are the events of P that have a previous event in the same
-sequence; the target is that event's item and the history is everything before it, from
+sequence. The target is that event's item, and the history is everything before it, from
 any earlier part. A target outside the training vocabulary counts as a miss for every
 method.
 """
@@ -12,6 +12,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -37,6 +38,7 @@ __all__ = [
     "gru_purchase_and_price",
     "most_popular_ranks",
     "next_item_summary",
+    "repeat_targets",
     "price_baselines",
 ]
 
@@ -45,10 +47,15 @@ CUTOFF = 20
 
 @dataclass(frozen=True)
 class NextItemResult:
-    """Ranks of the targets of one part (0 = best; a miss has rank num_items) and the loss."""
+    """Ranks of the targets of one part (0 = best; a miss has rank num_items) and the loss.
+
+    ``ranks_without_previous`` ranks each target with the previous event's item removed
+    from the list, as the pricing engine removes the item the user is looking at.
+    """
 
     ranks: np.ndarray
-    cross_entropy: float  # mean over targets in the vocabulary, nats
+    ranks_without_previous: np.ndarray
+    cross_entropy: float = math.nan  # mean over targets in the vocabulary, nats
 
 
 def _batches(
@@ -65,6 +72,7 @@ def gru_next_item(
     """Rank every target of ``part`` among all known items with the GRU's next-item head."""
     miss = net.config.num_items
     ranks: list[np.ndarray] = []
+    ranks_without_previous: list[np.ndarray] = []
     losses: list[float] = []
     net.eval()
     with torch.no_grad():
@@ -77,21 +85,45 @@ def gru_next_item(
             logits[:, OOV_INDEX] = -torch.inf
             targets = batch.next_item[positions]  # (N,)
             known = targets != IGNORE_INDEX
+            previous = batch.inputs.items[positions]  # (N,)
             batch_ranks = torch.full(targets.shape, miss, dtype=torch.int64)
+            batch_ranks_without = batch_ranks.clone()
             if bool(known.any()):
                 known_logits = logits[known]
-                target_logits = known_logits.gather(1, targets[known].unsqueeze(1))
+                known_targets = targets[known]
+                target_logits = known_logits.gather(1, known_targets.unsqueeze(1))  # (K, 1)
                 batch_ranks[known] = (known_logits > target_logits).sum(dim=1)
-                loss = functional.cross_entropy(known_logits, targets[known], reduction="sum")
+                known_previous = previous[known]
+                previous_logits = known_logits.gather(1, known_previous.unsqueeze(1))
+                previous_ahead = (
+                    (known_previous != OOV_INDEX)
+                    & (known_previous != known_targets)
+                    & (previous_logits > target_logits).squeeze(1)
+                )
+                batch_ranks_without[known] = batch_ranks[known] - previous_ahead.long()
+                loss = functional.cross_entropy(known_logits, known_targets, reduction="sum")
                 losses.append(float(loss))
             ranks.append(batch_ranks.numpy())
+            ranks_without_previous.append(batch_ranks_without.numpy())
     all_ranks = np.concatenate(ranks) if ranks else np.zeros(0, dtype=np.int64)
     targets_in_vocabulary = sum(
         int(np.sum((sequence.next_part == part) & sequence.next_item_known))
         for sequence in sequences
     )
     cross_entropy = sum(losses) / targets_in_vocabulary if targets_in_vocabulary else math.nan
-    return NextItemResult(ranks=all_ranks, cross_entropy=cross_entropy)
+    return NextItemResult(
+        ranks=all_ranks,
+        ranks_without_previous=(
+            np.concatenate(ranks_without_previous) if ranks else np.zeros(0, dtype=np.int64)
+        ),
+        cross_entropy=cross_entropy,
+    )
+
+
+def repeat_targets(sequences: Sequence[EncodedSequence], part: int) -> np.ndarray:
+    """Return, per position of ``part``, whether the target repeats the previous item."""
+    previous, targets = _target_rows(sequences, part)
+    return (targets == previous) & (targets != IGNORE_INDEX)
 
 
 def _target_rows(sequences: Sequence[EncodedSequence], part: int) -> tuple[np.ndarray, np.ndarray]:
@@ -118,10 +150,18 @@ def _popularity(
     return counts
 
 
-def _ranks_from_scores(scores: np.ndarray, target: int, miss: int) -> int:
+def _rank_pair(scores: np.ndarray, target: int, previous: int, miss: int) -> tuple[int, int]:
+    """Return the target's rank with and without the previous item in the list."""
     if target == IGNORE_INDEX:
-        return miss
-    return int(np.sum(scores > scores[target]))
+        return miss, miss
+    rank = int(np.sum(scores > scores[target]))
+    previous_ahead = previous not in (OOV_INDEX, target) and scores[previous] > scores[target]
+    return rank, rank - int(previous_ahead)
+
+
+def _result(pairs: list[tuple[int, int]]) -> NextItemResult:
+    array = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    return NextItemResult(ranks=array[:, 0], ranks_without_previous=array[:, 1])
 
 
 def most_popular_ranks(
@@ -130,15 +170,18 @@ def most_popular_ranks(
     split: TimeSplit,
     items: ItemVocabulary,
     part: int,
-) -> np.ndarray:
+) -> NextItemResult:
     """Rank targets by train-part item counts; ties go to the lower vocabulary row."""
     counts = _popularity(raw, split, items)
     # A tiny row-dependent tie-breaker gives every item a distinct score.
     scores = counts - np.arange(len(counts)) * 1e-9
     scores[OOV_INDEX] = -np.inf
-    _, targets = _target_rows(encoded, part)
-    ranks = [_ranks_from_scores(scores, int(target), len(items)) for target in targets]
-    return np.array(ranks, dtype=np.int64)
+    previous, targets = _target_rows(encoded, part)
+    pairs = [
+        _rank_pair(scores, int(target), int(last), len(items))
+        for last, target in zip(previous, targets, strict=True)
+    ]
+    return _result(pairs)
 
 
 def co_occurrence_ranks(
@@ -147,7 +190,7 @@ def co_occurrence_ranks(
     split: TimeSplit,
     items: ItemVocabulary,
     part: int,
-) -> np.ndarray:
+) -> NextItemResult:
     """Rank targets by item-to-item cosine similarity to the previous item (item-kNN).
 
     Similarity is ``c(i, j) / sqrt(n(i) n(j))`` where ``n`` counts train-part sessions
@@ -174,8 +217,8 @@ def co_occurrence_ranks(
     base = popularity / max(popularity.max(), 1.0) * 1e-6 - np.arange(len(popularity)) * 1e-12
     base[OOV_INDEX] = -np.inf
     previous, targets = _target_rows(encoded, part)
-    ranks = np.empty(len(targets), dtype=np.int64)
-    for index, (last, target) in enumerate(zip(previous, targets, strict=True)):
+    rank_pairs = []
+    for last, target in zip(previous, targets, strict=True):
         scores = base.copy()
         neighbours = pairs.get(int(last))
         if neighbours:
@@ -183,8 +226,8 @@ def co_occurrence_ranks(
             together = np.fromiter(neighbours.values(), dtype=np.float64)
             alone = np.array([occurrences[int(row)] for row in rows], dtype=np.float64)
             scores[rows] += together / np.sqrt(alone * occurrences[int(last)])
-        ranks[index] = _ranks_from_scores(scores, int(target), len(items))
-    return ranks
+        rank_pairs.append(_rank_pair(scores, int(target), int(last), len(items)))
+    return _result(rank_pairs)
 
 
 def next_item_summary(ranks: np.ndarray) -> dict[str, float]:
@@ -203,7 +246,7 @@ def gru_purchase_and_price(
     log_price_mean: float,
     log_price_std: float,
     batch_size: int = 128,
-) -> dict[str, object]:
+) -> dict[str, dict[str, Any]]:
     """Score the purchase head (log-loss, AUC, calibration) and the price-level head (MAE).
 
     Purchase positions: events of ``part`` with a defined purchase label. Price positions:

@@ -17,6 +17,7 @@ from models.evaluation import (
     most_popular_ranks,
     next_item_summary,
     price_baselines,
+    repeat_targets,
 )
 from models.logs import LogEvent
 from models.metrics import log_loss
@@ -36,15 +37,19 @@ def evaluate_artifact(
     popular = most_popular_ranks(sequences, encoded, split, artifact.items, TEST)
     knn = co_occurrence_ranks(sequences, encoded, split, artifact.items, TEST)
     unknown_targets = int(sum(np.sum((s.next_part == TEST) & ~s.next_item_known) for s in encoded))
+    repeats = repeat_targets(encoded, TEST)
+    methods = {"gru": gru, "most_popular": popular, "item_knn": knn}
     report: dict[str, Any] = {
         "model_version": artifact.version,
         "split": {"valid_start_s": split.valid_start_s, "test_start_s": split.test_start_s},
         "test_targets": int(len(gru.ranks)),
         "test_targets_unknown_item": unknown_targets,
-        "next_item": {
-            "gru": next_item_summary(gru.ranks),
-            "most_popular": next_item_summary(popular),
-            "item_knn": next_item_summary(knn),
+        "test_targets_repeating_previous_item": int(np.sum(repeats)),
+        "next_item": {name: next_item_summary(result.ranks) for name, result in methods.items()},
+        # Targets that differ from the previous item, ranked with that item removed.
+        "next_new_item": {
+            name: next_item_summary(result.ranks_without_previous[~repeats])
+            for name, result in methods.items()
         },
     }
     if not artifact.stats.has_prices:
@@ -98,13 +103,24 @@ def markdown_report(report: Mapping[str, Any], title: str) -> str:
         f"{report['test_targets_unknown_item']} of them items unseen in training "
         "(a miss for every method).",
         "",
-        "| method | Recall@20 | MRR@20 |",
-        "|---|---|---|",
+        "| method | Recall@20 | MRR@20 | Recall@20, new items | MRR@20, new items |",
+        "|---|---|---|---|---|",
     ]
     names = {"gru": "GRU", "most_popular": "most popular", "item_knn": "item-kNN (co-occurrence)"}
     for key, name in names.items():
-        figures = report["next_item"][key]
-        lines.append(f"| {name} | {_figure(figures['recall@20'])} | {_figure(figures['mrr@20'])} |")
+        every = report["next_item"][key]
+        new = report["next_new_item"][key]
+        lines.append(
+            f"| {name} | {_figure(every['recall@20'])} | {_figure(every['mrr@20'])} "
+            f"| {_figure(new['recall@20'])} | {_figure(new['mrr@20'])} |"
+        )
+    new_targets = report["test_targets"] - report["test_targets_repeating_previous_item"]
+    lines += [
+        "",
+        f'"New items": the {new_targets} targets that differ from the previous event\'s item, '
+        "ranked with that item removed from every list, as the pricing engine never "
+        "recommends the item being viewed.",
+    ]
     purchase = report.get("purchase")
     if purchase is not None:
         lines += [

@@ -13,6 +13,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -121,18 +122,18 @@ def build_vocabularies(
                 item_categories[event.item_id][event.category] += 1
                 category_counts[event.category] += 1
 
-    kept = sorted(
+    known_items = sorted(
         (item for item, count in counts.items() if count >= min_item_count),
         key=lambda item: (-counts[item], item),
     )
     items = ItemVocabulary(
-        item_ids=tuple(kept),
+        item_ids=tuple(known_items),
         reference_prices=tuple(
-            statistics.median(prices[item]) if prices[item] else None for item in kept
+            statistics.median(prices[item]) if prices[item] else None for item in known_items
         ),
         categories=tuple(
             item_categories[item].most_common(1)[0][0] if item_categories[item] else None
-            for item in kept
+            for item in known_items
         ),
     )
     categories = CategoryVocabulary(tuple(sorted(category_counts)))
@@ -151,12 +152,12 @@ def build_vocabularies(
 class EncodedSequence:
     """One sequence as arrays of length T, with the targets of every position.
 
-    ``next_item[t]`` is the row of event t+1 (IGNORE_INDEX for the last event and for
-    unknown items); ``next_part[t]`` is the part of event t+1 (-1 for the last event).
+    ``next_item[t]`` is the row of event t+1, IGNORE_INDEX for the last event and for
+    unknown items. ``next_part[t]`` is the part of event t+1, -1 for the last event.
     ``purchase_label[t]`` is 1.0 when the item of event t is purchased later in the same
-    session, 0.0 when not, NaN where the label is undefined (event t is itself a purchase
-    or has no price). ``price_ratio[t]`` is log(price / reference price) of event t.
-    ``next_log_price[t]`` is the standardised log price of event t+1 (NaN when unknown).
+    session and 0.0 when not. It is NaN when event t is itself a purchase or has no price.
+    ``price_ratio[t]`` is log(price / reference price) of event t, and
+    ``next_log_price[t]`` the standardised log price of event t+1 (NaN when unknown).
     """
 
     sequence_id: str
@@ -280,7 +281,7 @@ def pad_batch(sequences: Sequence[EncodedSequence]) -> PaddedBatch:
     length = max(len(sequence) for sequence in sequences)
     size = len(sequences)
 
-    def stack(name: str, fill: float, dtype: np.dtype) -> torch.Tensor:
+    def stack(name: str, fill: float, dtype: type[np.generic]) -> torch.Tensor:
         out = np.full((size, length), fill, dtype=dtype)
         for row, sequence in enumerate(sequences):
             values = getattr(sequence, name)
@@ -314,7 +315,7 @@ def chunk(sequence: EncodedSequence, max_length: int) -> list[EncodedSequence]:
     pieces = []
     for start in range(0, len(sequence), max_length):
         stop = start + max_length
-        fields = {
+        fields: dict[str, Any] = {
             name: value[start:stop] if isinstance(value, np.ndarray) else value
             for name, value in vars(sequence).items()
         }

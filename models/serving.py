@@ -155,7 +155,7 @@ class SequenceModel:
         item_rows: list[list[int]] = []
         type_rows: list[list[int]] = []
         category_rows: list[list[int]] = []
-        dense_rows: list[list[tuple[float, ...]]] = []
+        dense_rows: list[list[tuple[float, float, float, float, float]]] = []
         for sequence in events:
             item_row, type_row, category_row, dense_row = [], [], [], []
             for event in sequence:

@@ -228,6 +228,7 @@ def train_model(
 
     net.load_state_dict(best_state)
     net.eval()
+    heads = _refit_heads(net, train_set, valid_set, config) if stats.has_prices else {}
     metrics = {
         "training": asdict(config),
         "split": {
@@ -236,6 +237,7 @@ def train_model(
             "parts": list(PARTS),
         },
         "history": history,
+        "heads": heads,
         "best_epoch": best_epoch,
         "valid_recall@20": best_key[0],
         "valid_mrr@20": best_key[1],
@@ -246,6 +248,114 @@ def train_model(
         "training_seconds": round(time.monotonic() - started, 1),
     }
     return TrainingResult(net, items, categories, stats, split, metrics)
+
+
+@dataclass(frozen=True)
+class _HeadData:
+    """Frozen GRU states with the purchase and price targets of one part."""
+
+    purchase_states: torch.Tensor  # (N, H)
+    purchase_ratio: torch.Tensor  # (N,)
+    purchase_label: torch.Tensor  # (N,)
+    price_states: torch.Tensor  # (M, H)
+    price_target: torch.Tensor  # (M,)
+
+
+def _head_data(net: SequenceNet, sequences: Sequence[EncodedSequence], part: int) -> _HeadData:
+    purchase: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
+    price: list[tuple[torch.Tensor, torch.Tensor]] = []
+    with torch.no_grad():
+        for start in range(0, len(sequences), 256):
+            batch = pad_batch(sequences[start : start + 256])
+            states, _ = net(batch.inputs)  # (B, T, H)
+            labelled = (batch.parts == part) & ~torch.isnan(batch.purchase_label)
+            purchase.append(
+                (states[labelled], batch.price_ratio[labelled], batch.purchase_label[labelled])
+            )
+            priced = (batch.next_part == part) & ~torch.isnan(batch.next_log_price)
+            price.append((states[priced], batch.next_log_price[priced]))
+    return _HeadData(
+        purchase_states=torch.cat([row[0] for row in purchase]),
+        purchase_ratio=torch.cat([row[1] for row in purchase]),
+        purchase_label=torch.cat([row[2] for row in purchase]),
+        price_states=torch.cat([row[0] for row in price]),
+        price_target=torch.cat([row[1] for row in price]),
+    )
+
+
+def _refit_heads(
+    net: SequenceNet,
+    train_set: Sequence[EncodedSequence],
+    valid_set: Sequence[EncodedSequence],
+    config: TrainingConfig,
+    steps: int = 400,
+) -> dict[str, float | int]:
+    """Refit the purchase and price heads on the frozen GRU, stopping on valid loss.
+
+    The GRU keeps improving next-item ranking long after these small heads start to
+    overfit the few purchases, so they are fitted again on the chosen epoch's states,
+    full batch, keeping the step with the lowest valid loss.
+    """
+    train = _head_data(net, train_set, TRAIN)
+    valid = _head_data(net, valid_set, VALID)
+    sizes = [len(data.purchase_label) for data in (train, valid)]
+    sizes += [len(data.price_target) for data in (train, valid)]
+    if min(sizes) == 0:
+        logger.warning("no purchase or price targets in the train or valid part; heads kept")
+        return {}
+    # Start from constant predictions (the train purchase rate with a near-flat price
+    # slope, the train mean price level), so that early stopping can only improve on them.
+    base_rate = float(train.purchase_label.mean().clamp(1e-4, 1 - 1e-4))
+    with torch.no_grad():
+        net.propensity.weight.zero_()
+        net.propensity.bias.copy_(torch.tensor([math.log(base_rate / (1 - base_rate)), -5.0]))
+        net.price_level.weight.zero_()
+        net.price_level.bias.fill_(float(train.price_target.mean()))
+
+    def purchase_loss(data: _HeadData) -> torch.Tensor:
+        heads = net.heads(data.purchase_states)
+        logits = heads.intercept + heads.slope * data.purchase_ratio
+        return functional.binary_cross_entropy_with_logits(logits, data.purchase_label)
+
+    def price_loss(data: _HeadData) -> torch.Tensor:
+        return functional.mse_loss(net.heads(data.price_states).log_price, data.price_target)
+
+    results: dict[str, float | int] = {
+        "purchase_valid_base_rate_loss": functional.binary_cross_entropy(
+            torch.full_like(valid.purchase_label, base_rate), valid.purchase_label
+        ).item(),
+    }
+    for name, module, loss_of in (
+        ("purchase", net.propensity, purchase_loss),
+        ("price", net.price_level, price_loss),
+    ):
+        optimiser = torch.optim.Adam(module.parameters(), lr=1e-2, weight_decay=1e-4)
+        with torch.no_grad():
+            best_loss, best_step = loss_of(valid).item(), 0
+        best_state = copy.deepcopy(module.state_dict())
+        for step in range(1, steps + 1):
+            loss = loss_of(train)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            with torch.no_grad():
+                valid_loss = loss_of(valid).item()
+            if valid_loss < best_loss:
+                best_loss, best_step = valid_loss, step
+                best_state = copy.deepcopy(module.state_dict())
+        module.load_state_dict(best_state)
+        results[f"{name}_valid_loss"] = best_loss
+        results[f"{name}_steps"] = best_step
+    logger.info(
+        "refitted heads: valid purchase log-loss %.4f after %d steps (train base rate "
+        "%.4f), valid price MSE %.4f after %d steps",
+        results["purchase_valid_loss"],
+        results["purchase_steps"],
+        results["purchase_valid_base_rate_loss"],
+        results["price_valid_loss"],
+        results["price_steps"],
+    )
+    return results
 
 
 def _sorted_by_length(sequences: list[EncodedSequence]) -> list[EncodedSequence]:

@@ -84,8 +84,8 @@ def evaluate(
 
     report = evaluate_artifact(artifact, dataset.sequences, dataset.split)
     report["model_dir"] = str(directory)
-    report["logs"] = [str(path) for path in logs]
-    report["test_logs"] = [str(path) for path in test_logs]
+    report["logs"] = [path.name for path in logs]
+    report["test_logs"] = [path.name for path in test_logs]
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text(json.dumps(report, indent=1, default=_json_default) + "\n")
     table = markdown_report(report, logs[0].name)

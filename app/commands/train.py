@@ -115,6 +115,24 @@ def log_options(command: Callable[..., Any]) -> Callable[..., Any]:
     help="Item embedding size.",
 )
 @click.option(
+    "--dropout",
+    default=0.2,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0, max_open=True),
+    envvar=_ENV + "DROPOUT",
+    show_envvar=True,
+    help="Dropout on input item embeddings during training.",
+)
+@click.option(
+    "--weight-decay",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(min=0.0),
+    envvar=_ENV + "WEIGHT_DECAY",
+    show_envvar=True,
+    help="Adam L2 weight decay.",
+)
+@click.option(
     "--batch-size",
     default=64,
     show_default=True,
@@ -168,6 +186,8 @@ def train(
     patience: int,
     hidden_size: int,
     item_dim: int,
+    dropout: float,
+    weight_decay: float,
     batch_size: int,
     learning_rate: float,
     seed: int,
@@ -176,7 +196,7 @@ def train(
 ) -> None:
     """Train the GRU on LOGS and write the model artifact to --out.
 
-    Events are split by event time into train, valid and test parts; training reads the
+    Events are split by event time into train, valid and test parts. Training reads the
     train part, the valid part picks the best epoch, and `pricestream evaluate` reads the
     test part. A NaN loss stops training and writes nothing.
     """
@@ -202,6 +222,8 @@ def train(
     config = TrainingConfig(
         hidden_size=hidden_size,
         item_dim=item_dim,
+        dropout=dropout,
+        weight_decay=weight_decay,
         epochs=epochs,
         patience=patience,
         batch_size=batch_size,
@@ -217,8 +239,9 @@ def train(
 
     metrics = {
         **result.metrics,
-        "logs": [str(p) for p in logs],
-        "test_logs": [str(p) for p in test_logs],
+        # File names only, so that a committed artifact carries no local paths.
+        "logs": [path.name for path in logs],
+        "test_logs": [path.name for path in test_logs],
         "max_events": max_events,
         "log_format": log_format,
     }

@@ -1,6 +1,4 @@
-import numpy as np
-
-from models.evaluation import co_occurrence_ranks, most_popular_ranks
+from models.evaluation import co_occurrence_ranks, most_popular_ranks, repeat_targets
 from models.logs import LogEvent
 from models.sequences import TEST, TimeSplit, build_vocabularies, encode_sequences, group_sequences
 
@@ -33,17 +31,28 @@ def _encoded():  # noqa: ANN202
 def test_most_popular_ranks_by_train_counts() -> None:
     sequences, split, items, encoded = _encoded()
 
-    ranks = most_popular_ranks(sequences, encoded, split, items, TEST)
+    result = most_popular_ranks(sequences, encoded, split, items, TEST)
 
     # Train counts: x 3, z 3, y 2, w 1; x sorts before z by row. Targets: y, then unseen.
-    assert list(ranks) == [2, len(items)]
+    assert list(result.ranks) == [2, len(items)]
+    # Without the previous item x in the list, only z is ahead of y.
+    assert list(result.ranks_without_previous) == [1, len(items)]
 
 
 def test_item_knn_ranks_co_occurring_item_first() -> None:
     sequences, split, items, encoded = _encoded()
 
-    ranks = co_occurrence_ranks(sequences, encoded, split, items, TEST)
+    result = co_occurrence_ranks(sequences, encoded, split, items, TEST)
 
     # After x, y co-occurred in two of x's three sessions; x itself has similarity 1.
-    assert list(ranks) == [1, len(items)]
-    assert np.all(ranks >= 0)
+    assert list(result.ranks) == [1, len(items)]
+    assert list(result.ranks_without_previous) == [0, len(items)]
+
+
+def test_repeat_targets_marks_same_item() -> None:
+    sequences, split = _dataset()
+    sequences.append([_event("t3", 30, "z"), _event("t3", 31, "z")])
+    items, categories, stats = build_vocabularies(sequences, split)
+    encoded = encode_sequences(sequences, split, TEST, items, categories, stats)
+
+    assert list(repeat_targets(encoded, TEST)) == [False, False, True]

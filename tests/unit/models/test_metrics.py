@@ -27,10 +27,14 @@ def test_auc_matches_pair_count_with_ties() -> None:
     labels = rng.integers(0, 2, size=40)
     scores = rng.integers(0, 6, size=40).astype(float)
 
-    pairs = [
-        1.0 if p > n else 0.5 if p == n else 0.0
-        for p, n in itertools.product(scores[labels == 1], scores[labels == 0])
-    ]
+    pairs = []
+    for positive, negative in itertools.product(scores[labels == 1], scores[labels == 0]):
+        if positive > negative:
+            pairs.append(1.0)
+        elif positive == negative:
+            pairs.append(0.5)
+        else:
+            pairs.append(0.0)
 
     assert auc(labels, scores) == pytest.approx(np.mean(pairs))
 

@@ -21,7 +21,11 @@ def synthetic_log(tmp_path: Path) -> Path:
         start = user % 6
         for step in range(8):
             item = (start + step) % 10
-            kind = "purchase" if step == 7 and user % 3 == 0 else "cart" if step == 6 else "view"
+            kind = "view"
+            if step == 6:
+                kind = "cart"
+            elif step == 7 and user % 3 == 0:
+                kind = "purchase"
             record = {
                 "event_id": f"{user}-{step}",
                 "user_id": f"u{user}",
