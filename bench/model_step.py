@@ -49,6 +49,7 @@ def benchmark(out: Path, model_dir: Path | None, iterations: int, warmup: int, k
         for index, entry in enumerate(catalog[: min(len(catalog), 997)])
     ]
     hidden = model.initial_hidden(1)
+    load_before = os.getloadavg()[0]
     timings_ns = []
     for index in range(warmup + iterations):
         event = events[index % len(events)]
@@ -74,13 +75,18 @@ def benchmark(out: Path, model_dir: Path | None, iterations: int, warmup: int, k
         "python": sys.version.split()[0],
         "cpu": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
+        # Other processes on a shared machine inflate the tail; the 1-minute load average
+        # before and after the run shows how busy the CPUs were.
+        "load_average_1m_before": load_before,
+        "load_average_1m_after": os.getloadavg()[0],
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, indent=1) + "\n")
     click.echo(
         f"step + top-{k} score, 1 user, {iterations} iterations on {figures['torch_threads']} "
         f"torch thread(s): median {figures['median_us']:.1f} us, "
-        f"p99 {figures['p99_us']:.1f} us"
+        f"p99 {figures['p99_us']:.1f} us (load average {load_before:.2f} before, "
+        f"{figures['load_average_1m_after']:.2f} after)"
     )
 
 

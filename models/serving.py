@@ -247,25 +247,27 @@ class SequenceModel:
             heads = self._net.heads(state)
 
         stats = self._artifact.stats
+        top_values: list[list[float]] = top.values.tolist()
+        top_indices: list[list[int]] = top.indices.tolist()
+        intercepts: list[float] = heads.intercept.tolist()
+        slopes: list[float] = heads.slope.tolist()
+        log_prices: list[float] = heads.log_price.tolist()
         results = []
         for row in range(batch_size):
             pairs = [
-                (self._item_ids[int(index) - 1], float(value))
-                for value, index in zip(top.values[row], top.indices[row], strict=True)
+                (self._item_ids[index - 1], value)
+                for value, index in zip(top_values[row], top_indices[row], strict=True)
                 if value >= 0.0
             ]
             expected_price = 0.0
             if stats.has_prices:
-                log_price = float(heads.log_price[row]) * stats.log_price_std + stats.log_price_mean
+                log_price = log_prices[row] * stats.log_price_std + stats.log_price_mean
                 expected_price = math.exp(log_price)
             results.append(
                 UserScores(
                     item_ids=tuple(item_id for item_id, _ in pairs),
                     scores=tuple(value for _, value in pairs),
-                    propensity=PropensityCurve(
-                        intercept=float(heads.intercept[row]),
-                        slope=float(heads.slope[row]),
-                    ),
+                    propensity=PropensityCurve(intercept=intercepts[row], slope=slopes[row]),
                     expected_price=expected_price,
                 )
             )

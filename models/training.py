@@ -54,6 +54,9 @@ class TrainingConfig:
     weight_decay: float = 0.0
     max_length: int = 64  # longer train sequences are cut into pieces of this many events
     purchase_weight: float = 1.0
+    # Slope b of the propensity curve before the refit. It stays at this value where
+    # the train part has no price variation within an item, which leaves b unidentified.
+    prior_price_slope: float = -1.0
     price_weight: float = 0.5
     min_item_count: int = 1
     seed: int = 0
@@ -303,12 +306,14 @@ def _refit_heads(
     if min(sizes) == 0:
         logger.warning("no purchase or price targets in the train or valid part; heads kept")
         return {}
-    # Start from constant predictions (the train purchase rate with a near-flat price
+    # Start from constant predictions (the train purchase rate with the prior price
     # slope, the train mean price level), so that early stopping can only improve on them.
     base_rate = float(train.purchase_label.mean().clamp(1e-4, 1 - 1e-4))
+    # slope = -softplus(raw), so raw = log(exp(-slope) - 1) gives the prior slope.
+    slope_raw = math.log(math.expm1(-min(config.prior_price_slope, -1e-3)))
     with torch.no_grad():
         net.propensity.weight.zero_()
-        net.propensity.bias.copy_(torch.tensor([math.log(base_rate / (1 - base_rate)), -5.0]))
+        net.propensity.bias.copy_(torch.tensor([math.log(base_rate / (1 - base_rate)), slope_raw]))
         net.price_level.weight.zero_()
         net.price_level.bias.fill_(float(train.price_target.mean()))
 
@@ -320,7 +325,15 @@ def _refit_heads(
     def price_loss(data: _HeadData) -> torch.Tensor:
         return functional.mse_loss(net.heads(data.price_states).log_price, data.price_target)
 
+    varied = int(torch.sum(train.purchase_ratio.abs() > 1e-6))
+    if varied == 0:
+        logger.warning(
+            "no event in the train part has a price that differs from its item's reference "
+            "price, so the propensity slope stays at the prior %.2f",
+            config.prior_price_slope,
+        )
     results: dict[str, float | int] = {
+        "purchase_positions_with_price_variation": varied,
         "purchase_valid_base_rate_loss": functional.binary_cross_entropy(
             torch.full_like(valid.purchase_label, base_rate), valid.purchase_label
         ).item(),
@@ -329,7 +342,14 @@ def _refit_heads(
         ("purchase", net.propensity, purchase_loss),
         ("price", net.price_level, price_loss),
     ):
-        optimiser = torch.optim.Adam(module.parameters(), lr=1e-2, weight_decay=1e-4)
+        # Only the weights decay, so a bias without gradient (the prior slope) is kept.
+        optimiser = torch.optim.AdamW(
+            [
+                {"params": [module.weight], "weight_decay": 1e-4},
+                {"params": [module.bias], "weight_decay": 0.0},
+            ],
+            lr=1e-2,
+        )
         with torch.no_grad():
             best_loss, best_step = loss_of(valid).item(), 0
         best_state = copy.deepcopy(module.state_dict())

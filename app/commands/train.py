@@ -133,6 +133,16 @@ def log_options(command: Callable[..., Any]) -> Callable[..., Any]:
     help="Adam L2 weight decay.",
 )
 @click.option(
+    "--prior-price-slope",
+    default=-1.0,
+    show_default=True,
+    type=click.FloatRange(max=0.0, max_open=True),
+    envvar=_ENV + "PRIOR_PRICE_SLOPE",
+    show_envvar=True,
+    help="Propensity slope b (change of the purchase logit per unit of "
+    "log(price / reference price)) kept where the log has no price variation within items.",
+)
+@click.option(
     "--batch-size",
     default=64,
     show_default=True,
@@ -188,6 +198,7 @@ def train(
     item_dim: int,
     dropout: float,
     weight_decay: float,
+    prior_price_slope: float,
     batch_size: int,
     learning_rate: float,
     seed: int,
@@ -224,6 +235,7 @@ def train(
         item_dim=item_dim,
         dropout=dropout,
         weight_decay=weight_decay,
+        prior_price_slope=prior_price_slope,
         epochs=epochs,
         patience=patience,
         batch_size=batch_size,

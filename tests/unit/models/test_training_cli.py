@@ -2,6 +2,7 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
@@ -9,6 +10,7 @@ from click.testing import CliRunner
 from app.cli import main
 from models import training
 from models.artifact import load_artifact
+from models.serving import SequenceModel
 
 REES46 = "rees46_multicategory_2019oct_head/2019-Oct_head_17434rows.csv"
 
@@ -176,3 +178,18 @@ def test_tiny_model_on_rees46_slice_beats_most_popular(shared_data: Path, tmp_pa
     assert elapsed < 60.0
     figures = json.loads(report.read_text())["next_item"]
     assert figures["gru"]["recall@20"] > figures["most_popular"]["recall@20"]
+
+
+def test_train_without_price_variation_keeps_prior_slope(
+    synthetic_log: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "model"
+
+    result = _train(synthetic_log, out, "--prior-price-slope", "-2.5")
+
+    assert result.exit_code == 0, result.output
+    model = SequenceModel.load(out)
+    hidden = np.random.default_rng(0).normal(size=(3, model.hidden_size)).astype(np.float32)
+    for scores in model.score(hidden):
+        assert scores.propensity.slope == pytest.approx(-2.5, rel=1e-5)
+    assert model.metrics["heads"]["purchase_positions_with_price_variation"] == 0
