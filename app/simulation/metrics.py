@@ -6,6 +6,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from app.pricing import PolicyConfig
 from app.simulation.population import Population
 from app.simulation.runner import OfferRecord, PolicyRun, expected_revenue
@@ -26,6 +28,8 @@ class PolicyMetrics:
     ``wtp - price`` over realised purchases. ``price_spread`` is the mean, over items
     decided on by at least two users, of (highest - lowest price) / list price, and
     ``items_with_several_prices`` the share of those items offered at more than one price.
+    ``oracle_discount_correlation`` says whether the policy discounts the buyers the oracle
+    discounts.
     """
 
     name: str
@@ -41,6 +45,7 @@ class PolicyMetrics:
     oracle_expected_revenue_share: float
     consumer_surplus: float
     personalized_share: float  # share of deciding offers marked personalized
+    oracle_discount_correlation: float  # Pearson r of per-pair discounts; 0.0 when undefined
     price_spread: float
     items_with_several_prices: float
     guardrail_violations: int
@@ -74,6 +79,7 @@ def policy_metrics(
         oracle_expected_revenue_share=_ratio(run_expected, oracle_expected),
         consumer_surplus=sum(pairs[offer.pair].wtp - offer.price for offer in bought),
         personalized_share=_ratio(sum(offer.personalized for offer in decisions), count),
+        oracle_discount_correlation=_discount_correlation(decisions, oracle.decisions),
         price_spread=spread,
         items_with_several_prices=several,
         guardrail_violations=len(guardrail_violations(run, config)),
@@ -133,6 +139,20 @@ def _price_spread(decisions: Sequence[OfferRecord], population: Population) -> t
         spreads.append((max(values) - min(values)) / max(offer.list_price for offer in offers))
         several += len(set(values)) > 1
     return sum(spreads) / len(spreads), several / len(shared)
+
+
+def _discount_correlation(
+    decisions: Sequence[OfferRecord], oracle_decisions: Sequence[OfferRecord]
+) -> float:
+    oracle_discounts = {offer.pair: _discount(offer) for offer in oracle_decisions}
+    shared = [offer for offer in decisions if offer.pair in oracle_discounts]
+    if len(shared) < 2:
+        return 0.0
+    ours = np.array([_discount(offer) for offer in shared])
+    theirs = np.array([oracle_discounts[offer.pair] for offer in shared])
+    if ours.std() == 0.0 or theirs.std() == 0.0:
+        return 0.0
+    return float(np.corrcoef(ours, theirs)[0, 1])
 
 
 def _ratio(numerator: float, denominator: float) -> float:

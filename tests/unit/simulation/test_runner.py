@@ -157,4 +157,17 @@ def test_metrics_oracle_share_is_one_for_oracle() -> None:
 
     assert metrics.oracle_expected_revenue_share == pytest.approx(1.0)
     assert metrics.oracle_revenue_share == pytest.approx(1.0)
+    assert metrics.oracle_discount_correlation == pytest.approx(1.0)
     assert metrics.pairs == 200
+
+
+def test_metrics_list_price_discount_correlation_zero() -> None:
+    population, signals = hand_made_population(pairs=200, seed=9)
+    config = PolicyConfig()
+    result = run_simulation(population, signals, config)
+
+    metrics = policy_metrics(result.runs[0], population, result.runs[-1], config)
+
+    # List price gives every pair the same (zero) discount, so no correlation is defined.
+    assert metrics.oracle_discount_correlation == 0.0
+    assert metrics.mean_discount == 0.0
