@@ -8,9 +8,9 @@ import click
 @click.command(context_settings={"ignore_unknown_options": True})
 @click.argument("faust_args", nargs=-1, type=click.UNPROCESSED)
 def worker(faust_args: tuple[str, ...]) -> None:
-    """Start a Faust worker; extra arguments go to ``faust worker``.
+    """Start a pricing worker; extra arguments go to `faust worker`.
 
-    Equivalent to ``faust -A app.worker worker``. Configuration comes from the
+    Equivalent to `faust -A app.worker worker`. Configuration comes from the
     PRICESTREAM_* environment variables (see the README).
     """
     import sys
