@@ -9,6 +9,7 @@ same log.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from app.user_state import (
 from models.serving import ModelEvent, PropensityCurve, SequenceModel
 
 __all__ = [
+    "ENGINE_STAGES",
     "Accepted",
     "Duplicate",
     "Outcome",
@@ -48,11 +50,30 @@ __all__ = [
     "RejectReason",
     "Rejected",
     "Source",
+    "StageObserver",
 ]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_RECOMMENDATIONS = 10
+
+# Stages of PricingEngine.process timed for a StageObserver, in the order they run:
+# decode (bytes to a validated Event), state_read (store get and decode), model_step (the
+# GRU step, including a hidden-state rebuild), scoring (top-k items and the propensity
+# curve), pricing (state update, policy quotes, the decision object), state_write (encode
+# and store set), encode (the decision to JSON bytes). Rejected records time only decode.
+ENGINE_STAGES = (
+    "decode",
+    "state_read",
+    "model_step",
+    "scoring",
+    "pricing",
+    "state_write",
+    "encode",
+)
+
+StageObserver = Callable[[str, float], None]
+"""Receives a stage name and its duration in seconds, once per stage and record."""
 
 
 class RejectReason:
@@ -109,6 +130,7 @@ class PricingEngine:
 
     ``store`` stores each user's state as bytes. The engine reads it once and writes it
     once per accepted event. ``catalog`` defaults to the model's own vocabulary.
+    ``observe_stage``, when given, receives the duration of each of ENGINE_STAGES.
     """
 
     def __init__(
@@ -122,6 +144,7 @@ class PricingEngine:
         *,
         recommendations: int = DEFAULT_RECOMMENDATIONS,
         limits: StateLimits = DEFAULT_LIMITS,
+        observe_stage: StageObserver | None = None,
     ) -> None:
         self._model = model
         self._store = store
@@ -134,6 +157,7 @@ class PricingEngine:
         self._recommendations = recommendations
         self._limits = limits
         self._counters: Counter[str] = Counter()
+        self._observe_stage = observe_stage
         log.info(
             "pricing engine ready: model %s, policy %s, %d catalog items, "
             "%d recommendations per decision, max event size %d bytes",
@@ -170,10 +194,13 @@ class PricingEngine:
             return self._reject(
                 key, None, source, RejectReason.MISSING_VALUE, None, "record has no value"
             )
+        started = time.perf_counter()
         try:
             event = decode_event(value, max_bytes=self._max_event_bytes)
         except InvalidEventError as error:
             return self._reject(key, value, source, error.reason, error.field, error.message)
+        finally:
+            started = self._lap("decode", started)
 
         expected_key = event.user_id.encode("utf-8")
         if key is None:
@@ -187,16 +214,30 @@ class PricingEngine:
             return self._reject(key, value, source, RejectReason.KEY_MISMATCH, "user_id", message)
 
         state = self._load_state(event.user_id)
+        started = self._lap("state_read", started)
         if is_duplicate(state, event.event_id):
             self._counters["duplicates"] += 1
             return Duplicate(event_id=event.event_id, user_id=event.user_id)
 
-        decision, state = self._decide(event, state)
+        decision, state = self._decide(event, state, started)
+        started = time.perf_counter()
         self._store.set(event.user_id, encode_state(state))
+        started = self._lap("state_write", started)
+        value = encode_decision(decision)
+        self._lap("encode", started)
         self._counters["decisions"] += 1
-        return Accepted(decision=decision, key=expected_key, value=encode_decision(decision))
+        return Accepted(decision=decision, key=expected_key, value=value)
 
-    def _decide(self, event: Event, state: UserState) -> tuple[PriceDecision, UserState]:
+    def _lap(self, stage: str, started: float) -> float:
+        """Report the time since ``started`` as ``stage``; return the current time."""
+        now = time.perf_counter()
+        if self._observe_stage is not None:
+            self._observe_stage(stage, now - started)
+        return now
+
+    def _decide(
+        self, event: Event, state: UserState, started: float
+    ) -> tuple[PriceDecision, UserState]:
         model = self._model
 
         # One GRU step on the event, from the stored (or rebuilt) hidden state.
@@ -209,7 +250,9 @@ class PricingEngine:
             seconds_since_previous=seconds_since_previous(state, event),
         )
         hidden = model.step(hidden, [model_event])
+        started = self._lap("model_step", started)
         scores = model.score(hidden, k=self._recommendations, exclude=[{event.item_id}])[0]
+        started = self._lap("scoring", started)
         curve = scores.propensity
         state = apply_event(state, event, self._limits)
 
@@ -243,6 +286,7 @@ class PricingEngine:
             event_time=event.event_time,
             decided_at=self._clock(),
         )
+        self._lap("pricing", started)
         return decision, state
 
     def _recommend(

@@ -1,15 +1,25 @@
-"""The Faust worker module: ``faust -A app.worker worker`` runs the pricing pipeline."""
+"""The Faust worker module: ``faust -A app.worker worker`` runs the pricing pipeline.
+
+Web endpoints on ``PRICESTREAM_WEB_BIND:PRICESTREAM_WEB_PORT``: ``/health`` (liveness),
+``/ready`` (readiness, 503 until partitions are assigned and table recovery is done),
+``/metrics`` (Prometheus text format) and ``/stats`` (engine counters as JSON).
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from typing import Any
 
+from faust.types import TP
 from faust.web import Request, Response, View
+from mode import Service
 
 from agents.pricing import register_pricing_agent
 from app.faust_app import create_app
+from app.metrics import CONTENT_TYPE, WorkerMetrics
+from app.readiness import Readiness
 from app.settings import Settings
 from models.serving import SequenceModel
 
@@ -23,25 +33,87 @@ if settings.model_dir is None:
 else:
     model = SequenceModel.load(settings.model_dir)
 
-engine = register_pricing_agent(app, settings, model)
+readiness = Readiness(settings.events_topic)
 
 
-log.info("pricestream worker configured: %s", settings.describe())
-log.info("model loaded: version %s, hidden size %d", model.version, model.hidden_size)
+def _engine_counters() -> Mapping[str, int]:
+    return pricing.engine.counters
+
+
+def _consumer_lag() -> dict[tuple[str, int], int]:
+    """Return records behind the high watermark per assigned events partition."""
+    if not readiness.ready:
+        return {}
+    consumer = app.consumer
+    assignment = consumer.assignment()
+    lag = {}
+    for partition, offset in list(pricing.processed_offsets.items()):
+        tp = TP(settings.events_topic, partition)
+        if tp not in assignment:
+            continue
+        # The high watermark is the offset the next produced record will get; the
+        # consumer learns it from fetch responses, so it is None before the first fetch.
+        highwater = consumer.highwater(tp)
+        if highwater is not None:
+            lag[(tp.topic, partition)] = max(highwater - offset - 1, 0)
+    return lag
+
+
+metrics = WorkerMetrics(
+    counters=_engine_counters,
+    consumer_lag=_consumer_lag,
+    ready=lambda: readiness.ready,
+    model_version=model.version,
+)
+pricing = register_pricing_agent(app, settings, model, metrics)
+
+
+@app.service
+class Lifecycle(Service):
+    """Log the effective configuration and the model once the worker has started.
+
+    ``faust worker`` imports this module before it configures logging, so lines logged
+    at import time are lost. Faust starts app services last, after the first table
+    recovery, so these lines follow the first "table recovery done" line.
+    """
+
+    async def on_start(self) -> None:
+        """Log the start-up lines."""
+        log.info("pricestream worker started: %s", settings.describe())
+        log.info(
+            "model loaded: version %s, hidden size %d, from %s",
+            model.version,
+            model.hidden_size,
+            settings.model_dir or "the default model directory",
+        )
+
+
+@app.on_partitions_revoked.connect
+async def _on_revoked(app: Any, revoked: set[Any], **kwargs: Any) -> None:
+    readiness.partitions_revoked()
+    log.info("partitions revoked: %d; not ready until the next assignment", len(revoked))
 
 
 @app.on_partitions_assigned.connect
-async def _log_assignment(app: Any, assigned: set[Any], **kwargs: Any) -> None:
+async def _on_assigned(app: Any, assigned: set[Any], **kwargs: Any) -> None:
+    readiness.partitions_assigned((tp.topic, tp.partition) for tp in assigned)
     log.info(
         "partitions assigned: %s",
-        ", ".join(sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned)),
+        ", ".join(sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned)) or "none",
     )
 
 
-@app.task
-async def _log_recovery_done() -> None:
-    # Faust starts app tasks only after table recovery has completed.
-    log.info("table recovery done; processing %s", settings.events_topic)
+@app.on_rebalance_complete.connect
+async def _on_recovery_done(app: Any, **kwargs: Any) -> None:
+    # Faust sends on_rebalance_complete once table recovery for the new assignment is
+    # done, just before it resumes the stream partitions.
+    readiness.recovery_done()
+    log.info(
+        "table recovery done; ready=%s, processing %s partitions %s",
+        readiness.ready,
+        settings.events_topic,
+        sorted(readiness.partitions),
+    )
 
 
 @app.page("/health")
@@ -53,10 +125,29 @@ class Health(View):
         return self.json({"status": "ok", "pid": os.getpid(), "model_version": model.version})
 
 
+@app.page("/ready")
+class Ready(View):
+    """Readiness: events partitions assigned and table recovery done."""
+
+    async def get(self, request: Request) -> Response:
+        """Return 200 when ready and 503 otherwise, with the state as JSON."""
+        status = 200 if readiness.ready else 503
+        return self.json({**readiness.describe(), "pid": os.getpid()}, status=status)
+
+
+@app.page("/metrics")
+class Metrics(View):
+    """Prometheus metrics in the text exposition format."""
+
+    async def get(self, request: Request) -> Response:
+        """Return every metric of this worker."""
+        return self.bytes(metrics.render(), content_type=CONTENT_TYPE)
+
+
 @app.page("/stats")
 class Stats(View):
     """Running totals of the engine: events, decisions, dead letters, duplicates."""
 
     async def get(self, request: Request) -> Response:
         """Return the engine's counters as JSON."""
-        return self.json(dict(engine.counters))
+        return self.json(dict(pricing.engine.counters))
