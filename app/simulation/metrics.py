@@ -28,8 +28,8 @@ class PolicyMetrics:
     ``wtp - price`` over realised purchases. ``price_spread`` is the mean, over items
     decided on by at least two users, of (highest - lowest price) / list price, and
     ``items_with_several_prices`` the share of those items offered at more than one price.
-    ``oracle_discount_correlation`` says whether the policy discounts the buyers the oracle
-    discounts.
+    ``oracle_discount_correlation`` measures whether the policy discounts the buyers that
+    the oracle discounts.
     """
 
     name: str
@@ -90,9 +90,9 @@ def guardrail_violations(run: PolicyRun, config: PolicyConfig) -> list[str]:
     """Return a description of every offer outside the guardrails of ``config``.
 
     An offer breaks the bounds when it lies outside [list * (1 - max_discount),
-    list * (1 + max_markup)], and the change limit when the previous offer of the same
-    user and item inside ``change_window_s`` lies within today's bounds but the new price
-    moved by more than ``max_change`` of it plus one cent of rounding.
+    list * (1 + max_markup)]. It breaks the change limit when the same user's previous
+    offer for the item is inside ``change_window_s`` and within today's bounds, but the new
+    price moved by more than ``max_change`` of it plus one cent of rounding.
     """
     problems = []
     for offer in run.offers:

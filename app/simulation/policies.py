@@ -7,7 +7,7 @@ those of the production policy for all of them:
 - ``ListPricePolicy``: no curve, so the list price (rounded down to cents).
 - ``UniformDiscountPolicy``: the same discount for everyone.
 - ``ModelPolicy``: pricestream as deployed, the model's propensity curve at the event.
-- ``OraclePolicy``: the buyer's true curve, which a real system never knows; an upper
+- ``OraclePolicy``: the buyer's true curve, hidden from any real system; an upper
   bound on expected revenue within the guardrails.
 - ``ThompsonPolicy``: Thompson sampling over discount levels that learns from the
   purchases it sees during the run.
@@ -145,8 +145,8 @@ class OraclePolicy:
     def quote(self, offer: Offer, previous: PreviousOffer | None) -> PriceQuote:
         """Quote from the hidden curve of the offer's buyer."""
         pair = offer.pair
-        # The pair's list price is the one at its deciding event; an earlier event may
-        # show another list price, so the curve is re-expressed relative to this one.
+        # The hidden curve is relative to the list price at the pair's deciding event. An
+        # earlier event may show another list price, so the curve is shifted to this one.
         shift = math.log(offer.list_price / pair.list_price)
         curve = PropensityCurve(
             intercept=pair.curve_intercept + pair.curve_slope * shift,
@@ -156,7 +156,7 @@ class OraclePolicy:
         return replace(quote, purchase_probability=pair.purchase_probability(quote.price))
 
     def observe(self, offer: Offer, price: float, purchased: bool) -> None:
-        """Learn nothing; it already knows every buyer."""
+        """Learn nothing, because it reads every buyer's hidden parameters."""
 
 
 class ThompsonPolicy:
@@ -165,10 +165,10 @@ class ThompsonPolicy:
     Each (bucket, level) arm keeps a Beta posterior of its purchase rate, starting from
     ``prior_rate`` with the weight of ``prior_pairs`` pairs. At a pair's first offer the
     policy samples every level's rate and picks the level with the highest sampled
-    revenue ``(1 - level) * rate``; the pair keeps that level, so the change limit holds.
-    The bucket is ``log(expected_price / list_price)`` from the model, cut at
-    ``bucket_edges``: it separates users who usually pay more than this item costs from
-    those who usually pay less.
+    revenue ``(1 - level) * rate``. The pair keeps that level, so its later offers stay
+    within the change limit. The bucket is ``log(expected_price / list_price)`` from the
+    model, cut at ``bucket_edges``. It separates users who usually pay more than this item
+    costs from those who usually pay less.
     """
 
     def __init__(

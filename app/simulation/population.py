@@ -44,7 +44,7 @@ __all__ = [
 
 
 class PopulationError(ValueError):
-    """A log cannot calibrate a population; ``problem`` says what it lacks."""
+    """A log cannot calibrate a population; ``problem`` names what it lacks."""
 
     def __init__(self, problem: str) -> None:
         super().__init__(problem)
@@ -193,8 +193,8 @@ def build_population(
     ordered = sorted(enumerate(log_events), key=lambda pair: (pair[1].time_s, pair[0]))
     events = [event for _, event in ordered]
     if max_users is not None:
-        kept = _first_users(events, max_users)
-        events = [event for event in events if event.sequence_id in kept]
+        first_users = _first_users(events, max_users)
+        events = [event for event in events if event.sequence_id in first_users]
 
     purchased = {(e.sequence_id, e.item_id) for e in events if e.event_type == "purchase"}
     browsing = [e for e in events if e.event_type != "purchase"]

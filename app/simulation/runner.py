@@ -65,8 +65,8 @@ class PolicyRun:
 class SimulationRuns:
     """The runs of one simulation and the search behind the best uniform discount.
 
-    ``runs`` holds list price, the best uniform discount, pricestream, pricestream with
-    Thompson sampling and the oracle, in that order. ``uniform_search`` holds (discount,
+    ``runs`` contains list price, the best uniform discount, pricestream, pricestream with
+    Thompson sampling and the oracle, in that order. ``uniform_search`` contains (discount,
     expected revenue, realised revenue) for each discount tried.
     """
 

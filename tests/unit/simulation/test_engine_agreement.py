@@ -24,13 +24,13 @@ def test_model_policy_matches_engine_decisions(shared_data: Path, tmp_path: Path
     torch.set_num_threads(1)
     events = read_log(shared_data / REES46)
     users = list(dict.fromkeys(event.sequence_id for event in events))[:200]
-    kept = set(users)
+    first_users = set(users)
     # The engine's input: priced views and carts of the first users, without repeats.
     browsing = []
     seen = set()
     for event in events:
         identity = (event.sequence_id, event.item_id, event.time_s, event.event_type)
-        if event.sequence_id not in kept or event.event_type == "purchase":
+        if event.sequence_id not in first_users or event.event_type == "purchase":
             continue
         if event.price is None or identity in seen:
             continue
