@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """Network sizes and optimiser settings; the defaults are the ones docs/model.md used."""
+    """Network sizes and optimiser settings; docs/model.md reports results for the defaults."""
 
     hidden_size: int = 64
     item_dim: int = 48
@@ -63,7 +63,7 @@ class TrainingConfig:
 
 
 class TrainingDivergedError(RuntimeError):
-    """The training loss became NaN or infinite; no artifact is written."""
+    """The training loss became NaN or infinite, so no artifact is written."""
 
     def __init__(self, epoch: int, batch: int, loss: float) -> None:
         super().__init__(
@@ -221,7 +221,7 @@ def train_model(
             summary["recall@20"],
         )
 
-        # Keep the best epoch; stop after `patience` epochs without improvement.
+        # Keep the best epoch, and stop after `patience` epochs without improvement.
         key = (_or_zero(summary["recall@20"]), _or_zero(summary["mrr@20"]))
         if key > best_key:
             best_key, best_epoch = key, epoch
