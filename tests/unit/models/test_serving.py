@@ -9,6 +9,7 @@ import torch
 from models.artifact import SCHEMA_VERSION
 from models.serving import (
     DEFAULT_MODEL_DIR,
+    ModelArtifactError,
     ModelEvent,
     ModelInputError,
     ModelSchemaError,
@@ -258,3 +259,24 @@ def test_default_model_loads_and_scores() -> None:
     assert len(scores.item_ids) == 20
     assert 0.0 < scores.propensity.probability(first.reference_price or 1.0, 1.0) < 1.0
     assert scores.expected_price > 0.0
+
+
+def test_load_missing_weights_names_file(random_model_dir: Path) -> None:
+    (random_model_dir / "weights.safetensors").unlink()
+
+    with pytest.raises(ModelArtifactError) as caught:
+        SequenceModel.load(random_model_dir)
+
+    assert caught.value.path == random_model_dir / "weights.safetensors"
+    assert "file not found" in str(caught.value)
+
+
+def test_load_vocabulary_size_mismatch_raises(random_model_dir: Path) -> None:
+    vocabulary_path = random_model_dir / "vocabulary.json"
+    vocabulary = json.loads(vocabulary_path.read_text())
+    for column in vocabulary["items"].values():
+        column.pop()
+    vocabulary_path.write_text(json.dumps(vocabulary))
+
+    with pytest.raises(ModelArtifactError, match="vocabulary has 29 items .* expects 30"):
+        SequenceModel.load(random_model_dir)
