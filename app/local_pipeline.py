@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from aiokafka import ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from app.kafka_publisher import publish_records
 from app.log_sources import LogRecord
@@ -165,6 +166,45 @@ class Pipeline:
             dead_letters=[orjson.loads(record.value) for record in letters],
             stats=stats,
         )
+
+    async def wait_committed(self, timeout_s: float = 60.0) -> None:
+        """Wait until the worker's consumer group has committed every events record.
+
+        Faust commits offsets every few seconds. A worker stopped before its last commit
+        gets the uncommitted records again after a restart (at-least-once delivery); the
+        engine then counts them as duplicates. Waiting here makes a restart exact.
+        """
+        bootstrap = self.settings.bootstrap_servers
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await consumer.start()
+        await admin.start()
+        try:
+            partitions = [
+                TopicPartition(self.settings.events_topic, partition)
+                for partition in range(self.settings.partitions)
+            ]
+            end = await consumer.end_offsets(partitions)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout_s
+            while True:
+                committed = await admin.list_consumer_group_offsets(
+                    self.settings.app_id, partitions=partitions
+                )
+                behind = {
+                    tp: end[tp] - (committed[tp].offset if tp in committed else 0)
+                    for tp in partitions
+                    if end[tp] > (committed[tp].offset if tp in committed else 0)
+                }
+                if not behind:
+                    return
+                if loop.time() > deadline:
+                    msg = f"worker did not commit its offsets within {timeout_s:.0f} s: {behind}"
+                    raise TimeoutError(msg)
+                await asyncio.sleep(0.5)
+        finally:
+            await admin.close()
+            await consumer.stop()
 
     def stop(self) -> None:
         """Stop the worker (SIGTERM, clean shutdown)."""

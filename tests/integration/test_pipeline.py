@@ -182,6 +182,7 @@ async def test_restart_recovers_user_state_from_changelog(
     try:
         sent_first = await pipeline.publish(first)
         before = await pipeline.collect(sent_first)
+        await pipeline.wait_committed()
         pipeline.stop()
 
         # Without its local RocksDB files the worker must rebuild the table from the
