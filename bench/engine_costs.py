@@ -17,7 +17,7 @@ from app.state_store import InMemoryStateStore
 from models.artifact import load_artifact
 from models.serving import ModelEvent, SequenceModel
 
-__all__ = ["embedded_replay_throughput", "incremental_vs_recompute"]
+__all__ = ["batched_step_and_score", "embedded_replay_throughput", "incremental_vs_recompute"]
 
 
 def _history(model: SequenceModel, length: int) -> list[ModelEvent]:
@@ -77,6 +77,33 @@ def incremental_vs_recompute(
                 "incremental_step_us": step_us,
                 "recompute_us": rerun_us,
                 "recompute_over_step": rerun_us / step_us,
+            }
+        )
+    return results
+
+
+def batched_step_and_score(
+    model: SequenceModel, batch_sizes: Sequence[int], repeats: int, k: int = 10
+) -> list[dict[str, float | int]]:
+    """Time one GRU step plus top-``k`` scoring for B users at once, per user.
+
+    This is what micro-batching the stream would save on the model; the worker does not
+    batch (B = 1). Medians of ``repeats`` runs, in microseconds per user.
+    """
+    results = []
+    for batch_size in batch_sizes:
+        events = _history(model, batch_size)
+        hidden = model.step(model.initial_hidden(batch_size), events)
+        timings = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            stepped = model.step(hidden, events)
+            model.score(stepped, k=k)
+            timings.append(time.perf_counter() - started)
+        results.append(
+            {
+                "batch_size": batch_size,
+                "step_and_score_us_per_user": 1e6 * statistics.median(timings) / batch_size,
             }
         )
     return results

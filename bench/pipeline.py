@@ -36,7 +36,11 @@ from app.log_sources import read_log
 from app.settings import Settings
 from app.topics import create_topics
 from app.worker_process import WorkerProcess
-from bench.engine_costs import embedded_replay_throughput, incremental_vs_recompute
+from bench.engine_costs import (
+    batched_step_and_score,
+    embedded_replay_throughput,
+    incremental_vs_recompute,
+)
 from bench.load import LoadGenerator, PhaseResult, events_from_log, numbered_events
 from bench.measures import (
     cpu_percent,
@@ -349,6 +353,7 @@ def main(
 
     model = SequenceModel.load_default()
     model_costs = incremental_vs_recompute(model, DEFAULT_MODEL_DIR, (10, 100, 1000), 300)
+    batched = batched_step_and_score(model, (1, 8, 32, 128), 100)
     replay = embedded_replay_throughput(records[:replay_records], model) if replay_records else None
 
     reports = [_phase_report(result, measured) for result, measured in phases]
@@ -356,7 +361,7 @@ def main(
     flat_out = next((r for r in measured_phases if r["offered_rate"] is None), None)
     document = {
         "command": " ".join([Path(sys.executable).name, "-m", "bench.pipeline", *sys.argv[1:]]),
-        "started_at_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "finished_at_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": _machine(),
         "broker": settings.bootstrap_servers,
         "log": str(log_path),
@@ -366,6 +371,7 @@ def main(
         "phases": reports,
         "saturation_decisions_per_s": None if flat_out is None else flat_out["decisions_per_s"],
         "model_step_vs_recompute": model_costs,
+        "batched_step_and_score": batched,
         "embedded_replay": replay,
     }
     (out_dir / "pipeline.json").write_text(json.dumps(document, indent=2) + "\n")
@@ -375,11 +381,13 @@ def main(
         TARGET_P99_MS,
         out_dir / "latency.png",
     )
-    _echo_summary(measured_phases, model_costs, replay)
+    _echo_summary(measured_phases, model_costs, batched, replay)
     click.echo(f"wrote {out_dir / 'pipeline.json'} and {out_dir / 'latency.png'}")
 
 
-def _echo_summary(phases: list[dict], model_costs: list[dict], replay: dict | None) -> None:
+def _echo_summary(
+    phases: list[dict], model_costs: list[dict], batched: list[dict], replay: dict | None
+) -> None:
     click.echo("phase       sent  recv  dec/s    p50    p95    p99  p99.9    max  cpu%  rss MiB")
     for phase in phases:
         figures = phase["latency_ms"]
@@ -399,6 +407,11 @@ def _echo_summary(phases: list[dict], model_costs: list[dict], replay: dict | No
         click.echo(
             f"history {row['history_events']:5}: step {row['incremental_step_us']:8.0f} us, "
             f"recompute {row['recompute_us']:9.0f} us ({row['recompute_over_step']:.0f}x)"
+        )
+    for row in batched:
+        click.echo(
+            f"batch {row['batch_size']:4}: step + score "
+            f"{row['step_and_score_us_per_user']:6.0f} us per user"
         )
     if replay is not None:
         click.echo(f"embedded replay: {replay['events_per_s']:.0f} events/s")
