@@ -17,8 +17,8 @@ __all__ = [
     "WorkerMetrics",
 ]
 
-# The text format version generate_latest writes. No charset parameter, because aiohttp
-# rejects one in content_type; the text is UTF-8, the format's default.
+# The text format version generate_latest writes. It has no charset parameter, because
+# aiohttp rejects one in content_type. The text is UTF-8, the format's default.
 CONTENT_TYPE = "text/plain; version=0.0.4"
 
 # Engine stages (app.engine.ENGINE_STAGES) plus the worker's own: send is the await on
@@ -158,7 +158,7 @@ class WorkerMetrics:
             buckets=STAGE_BUCKETS_S,
             registry=self.registry,
         )
-        # Label lookups take a lock and a dict lookup; bind the children once.
+        # A label lookup takes a lock and a dict lookup, so bind the children once.
         self._stages = {stage: self._stage_seconds.labels(stage) for stage in WORKER_STAGES}
         self._event_to_decision = Histogram(
             "pricestream_event_to_decision_seconds",

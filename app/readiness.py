@@ -8,7 +8,7 @@ __all__ = ["Readiness"]
 
 
 class Readiness:
-    """Track the rebalance lifecycle of one worker to answer "can it process events now?".
+    """Track the rebalance lifecycle of one worker to decide whether it processes events.
 
     Kafka moves partitions between the workers of a group in a rebalance: the worker
     loses its partitions (revoked), gets a new set (assigned), rebuilds its tables for them
@@ -54,7 +54,7 @@ class Readiness:
 
     @property
     def ready(self) -> bool:
-        """Whether the worker holds events partitions and has recovered their tables."""
+        """Whether the worker has events partitions and has recovered their tables."""
         return self._recovered and bool(self._partitions)
 
     def describe(self) -> dict[str, object]:

@@ -51,7 +51,7 @@ def _consumer_lag() -> dict[tuple[str, int], int]:
         tp = TP(settings.events_topic, partition)
         if tp not in assignment:
             continue
-        # The high watermark is the offset the next produced record will get; the
+        # The high watermark is the offset the next produced record will get. The
         # consumer learns it from fetch responses, so it is None before the first fetch.
         highwater = consumer.highwater(tp)
         if highwater is not None:

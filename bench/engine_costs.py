@@ -41,8 +41,8 @@ def incremental_vs_recompute(
 
     The step is ``SequenceModel.step`` on the stored hidden state (batch of one). The
     re-run encodes the history plus the new event and runs the network over the sequence
-    in one call (the fastest way to recompute); both include encoding. Medians of
-    ``repeats`` runs, in microseconds; scoring is the same for both and not included.
+    in one call, the fastest way to recompute. Both include encoding. Scoring is the same
+    for both and not included. Figures are medians of ``repeats`` runs, in microseconds.
     """
     # The re-run needs the network's forward over a whole sequence, which SequenceModel
     # does not expose, so load the network of the same artifact directly.
@@ -87,8 +87,8 @@ def batched_step_and_score(
 ) -> list[dict[str, float | int]]:
     """Time one GRU step plus top-``k`` scoring for B users at once, per user.
 
-    This is what micro-batching the stream would save on the model; the worker does not
-    batch (B = 1). Medians of ``repeats`` runs, in microseconds per user.
+    This bounds what micro-batching the stream would save on the model. The worker does
+    not batch (B = 1). Figures are medians of ``repeats`` runs, in microseconds per user.
     """
     results = []
     for batch_size in batch_sizes:

@@ -4,9 +4,9 @@ Usage (from the repository root, with the broker running on 127.0.0.1:9092):
 
     .venv/bin/python -m bench.pipeline OUT_DIR
 
-Starts a worker process on topics of its own, sends events of a recorded log at fixed
-rates and then flat out, and times each decision from the moment its event was handed
-to the producer to the moment a consumer of the prices topic received it. Samples the
+Starts a worker process on topics of its own and sends events of a recorded log at fixed
+rates and then flat out. Each decision is timed from the moment its event was handed to
+the producer to the moment a consumer of the prices topic received it. Samples the
 worker's CPU time and resident memory from /proc, scrapes its per-stage timers from
 /metrics, then measures in this process the incremental GRU step against re-running a
 whole history and the embedded replay (no Kafka). Writes OUT_DIR/pipeline.json and
@@ -149,7 +149,7 @@ async def _run_phases(
             started = time.perf_counter()
             log.info("phase %s: sending %d events", name, count)
 
-            # A flat-out phase has a backlog by design; its size bounds it instead.
+            # A flat-out phase has a backlog by design, so its event count bounds it.
             backlog = None if rate is None else max_backlog
             result = await load.run_phase(
                 PhaseResult(name, rate), stream, count, drain_timeout_s, backlog
