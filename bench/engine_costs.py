@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from app.engine import ENGINE_STAGES, PricingEngine
@@ -100,10 +101,18 @@ def batched_step_and_score(
             stepped = model.step(hidden, events)
             model.score(stepped, k=k)
             timings.append(time.perf_counter() - started)
+
+        # The worker's decisions must equal the embedded replay's bit for bit, so a
+        # batched step is only a drop-in when it matches the same rows stepped one by one.
+        one_by_one = np.concatenate(
+            [model.step(hidden[row : row + 1], [events[row]]) for row in range(batch_size)]
+        )
         results.append(
             {
                 "batch_size": batch_size,
                 "step_and_score_us_per_user": 1e6 * statistics.median(timings) / batch_size,
+                "step_bit_identical_to_single_rows": stepped.tobytes() == one_by_one.tobytes(),
+                "step_max_abs_difference": float(np.abs(stepped - one_by_one).max()),
             }
         )
     return results

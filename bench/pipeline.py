@@ -411,7 +411,8 @@ def _echo_summary(
     for row in batched:
         click.echo(
             f"batch {row['batch_size']:4}: step + score "
-            f"{row['step_and_score_us_per_user']:6.0f} us per user"
+            f"{row['step_and_score_us_per_user']:6.0f} us per user, step bit-identical to "
+            f"single rows: {row['step_bit_identical_to_single_rows']}"
         )
     if replay is not None:
         click.echo(f"embedded replay: {replay['events_per_s']:.0f} events/s")
