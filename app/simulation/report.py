@@ -102,7 +102,7 @@ def write_plot(metrics: Sequence[PolicyMetrics], runs: Sequence[PolicyRun], path
         label="expected",
     )
     revenue_axes.set_title("Revenue per policy")
-    revenue_axes.set_ylabel("revenue (log currency)")
+    revenue_axes.set_ylabel("revenue, in the currency of the log")
     revenue_axes.legend()
 
     conversion_axes.bar(
