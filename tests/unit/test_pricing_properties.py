@@ -45,13 +45,13 @@ configs = st.builds(
         st.tuples(
             model_curves,
             st.floats(min_value=0.5, max_value=2.0),  # list price multiplier of this event
-            st.integers(min_value=0, max_value=2 * HOUR_MS),  # event-time gap to the last
+            st.integers(min_value=0, max_value=2 * HOUR_MS),  # event-time gap to the previous quote
         ),
         min_size=1,
         max_size=12,
     ),
 )
-def test_quote_sequence_guardrails_hold_for_any_model_output(
+def test_quote_sequence_any_output_guarded(
     config: PolicyConfig,
     list_price: float,
     steps: list[tuple[Curve | None, float, int]],
@@ -84,7 +84,7 @@ def test_quote_sequence_guardrails_hold_for_any_model_output(
 
 @settings(max_examples=300, deadline=None)
 @given(list_price=list_prices, curve=model_curves, config=configs)
-def test_quote_unusable_output_gives_list_price_with_reason(
+def test_quote_unusable_output_list_price(
     list_price: float, curve: Curve | None, config: PolicyConfig
 ) -> None:
     usable = (
@@ -115,7 +115,7 @@ def test_quote_unusable_output_gives_list_price_with_reason(
 
 @settings(max_examples=300, deadline=None)
 @given(list_price=list_prices, curve=model_curves, config=configs)
-def test_quote_personalized_iff_price_differs_from_list(
+def test_quote_personalized_iff_not_list(
     list_price: float, curve: Curve | None, config: PolicyConfig
 ) -> None:
     policy = PricingPolicy(config)
@@ -137,7 +137,7 @@ def test_quote_personalized_iff_price_differs_from_list(
     ),
     previous_ratio=st.floats(min_value=0.7, max_value=1.0),
 )
-def test_quote_change_limit_reason_iff_limit_moved_price(
+def test_quote_change_limit_reason_iff_moved(
     list_price: float, curve: Curve, previous_ratio: float
 ) -> None:
     policy = PricingPolicy()

@@ -37,7 +37,7 @@ def test_run_simulation_same_seed_same_result() -> None:
     assert first == second
 
 
-def test_run_simulation_other_seed_other_thompson_choices() -> None:
+def test_run_simulation_seed_changes_thompson() -> None:
     population, signals = hand_made_population(pairs=200, seed=5)
     reseeded = replace(population, seed=6)
 
@@ -64,7 +64,7 @@ def test_run_simulation_order_and_best_uniform() -> None:
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_oracle_expected_revenue_at_least_every_policy(seed: int) -> None:
+def test_oracle_expected_revenue_highest(seed: int) -> None:
     population, signals = hand_made_population(pairs=300, seed=seed)
     pricing = PricingPolicy()
     oracle = run_policy(population, signals, OraclePolicy(pricing))

@@ -25,7 +25,7 @@ def run_simulate(*arguments: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_simulate_real_slice_writes_table_json_plot(shared_data: Path, tmp_path: Path) -> None:
+def test_simulate_real_slice_writes_outputs(shared_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
 
     code, output = run_simulate(
