@@ -136,6 +136,10 @@ class OraclePolicy:
     The interest factor scales revenue at every price alike, so the interested buyer's
     curve ``sigmoid(wtp_level / wtp_spread - log(price / list) / wtp_spread)`` has the
     same optimum as the full purchase probability, and PricingPolicy finds it exactly.
+
+    NOTE: the bound holds while a pair's list price stays the same across its events. When
+    it changes, the change limit around the oracle's earlier offers can keep the deciding
+    offer away from the optimum, and another policy can then earn more on that pair.
     """
 
     def __init__(self, pricing: PricingPolicy) -> None:
