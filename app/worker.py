@@ -7,6 +7,7 @@ Web endpoints on ``PRICESTREAM_WEB_BIND:PRICESTREAM_WEB_PORT``: ``/health`` (liv
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Mapping
@@ -21,12 +22,22 @@ from app.faust_app import create_app
 from app.metrics import CONTENT_TYPE, WorkerMetrics
 from app.readiness import Readiness
 from app.settings import Settings
+from app.topics import create_topics
 from models.serving import SequenceModel
 
 log = logging.getLogger(__name__)
 
 settings = Settings.from_env()
 app = create_app(settings)
+
+# Faust creates its changelog topics but not the topics agents read and write, and the
+# broker does not auto-create them, so the worker makes sure they exist before it starts.
+# A loop of its own, because Faust has not started its loop yet at import time.
+_setup_loop = asyncio.new_event_loop()
+try:
+    _setup_loop.run_until_complete(create_topics(settings))
+finally:
+    _setup_loop.close()
 
 if settings.model_dir is None:
     model = SequenceModel.load_default()

@@ -81,3 +81,39 @@ async def test_worker_relays_one_record(
 
     assert record.key == b"user-7", log_path.read_text(errors="replace")[-3000:]
     assert record.value == b"HELLO FAUST"
+
+
+async def test_pricing_worker_creates_its_topics(
+    broker_settings: Settings, unique_suffix: str, tmp_path
+) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from app.local_pipeline import free_port
+    from app.worker_process import WorkerProcess
+
+    topics = {
+        "PRICESTREAM_EVENTS_TOPIC": f"test.{unique_suffix}.events",
+        "PRICESTREAM_PRICES_TOPIC": f"test.{unique_suffix}.prices",
+        "PRICESTREAM_DEADLETTER_TOPIC": f"test.{unique_suffix}.deadletter",
+    }
+    env = {
+        **topics,
+        "PRICESTREAM_APP_ID": f"test-topics-{unique_suffix}",
+        "PRICESTREAM_PARTITIONS": "3",
+        "PRICESTREAM_DATA_DIR": str(tmp_path / "state"),
+    }
+    worker = WorkerProcess(env, tmp_path / "worker.log", web_port=free_port())
+    worker.start()
+    try:
+        await asyncio.to_thread(worker.wait_ready, 120.0)
+    finally:
+        worker.stop()
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=broker_settings.bootstrap_servers)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topics.values()))
+    finally:
+        await admin.close()
+    partitions = {topic["topic"]: len(topic["partitions"]) for topic in described}
+    assert partitions == {name: 3 for name in topics.values()}
