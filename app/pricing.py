@@ -72,6 +72,7 @@ class PolicyConfigError(ValueError):
         super().__init__(f"'{field}' must be {expected} (got {value!r})")
         self.field = field
         self.value = value
+        self.expected = expected
 
 
 @dataclass(frozen=True)

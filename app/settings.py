@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from app.pricing import PolicyConfig, PolicyConfigError
+
 __all__ = ["ENV_PREFIX", "Settings", "SettingsError"]
 
 ENV_PREFIX = "PRICESTREAM_"
@@ -41,6 +43,10 @@ class Settings:
     web_port: int = 6066
     web_bind: str = "127.0.0.1"
     log_level: str = "INFO"
+    max_discount: float = 0.30
+    max_markup: float = 0.0
+    max_change: float = 0.10
+    change_window_s: float = 24 * 3600.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -53,7 +59,22 @@ class Settings:
             if raw is None or raw == "":
                 continue
             values[field.name] = _parse(variable, raw, field.name)
-        return cls(**values)  # type: ignore[arg-type]
+        settings = cls(**values)  # type: ignore[arg-type]
+        try:
+            settings.policy_config()
+        except PolicyConfigError as error:
+            variable = ENV_PREFIX + error.field.upper()
+            raise SettingsError(variable, str(error.value), error.expected) from error
+        return settings
+
+    def policy_config(self) -> PolicyConfig:
+        """Return the pricing guardrails these settings select."""
+        return PolicyConfig(
+            max_discount=self.max_discount,
+            max_markup=self.max_markup,
+            max_change=self.max_change,
+            change_window_s=self.change_window_s,
+        )
 
     @property
     def bootstrap_servers(self) -> str:
@@ -67,6 +88,9 @@ class Settings:
         return " ".join(f"{field.name}={getattr(self, field.name)}" for field in fields(self))
 
 
+_FLOAT_FIELDS = ("max_discount", "max_markup", "max_change", "change_window_s")
+
+
 def _parse(variable: str, raw: str, name: str) -> object:
     if name == "partitions":
         if not raw.isdigit() or int(raw) == 0:
@@ -76,6 +100,11 @@ def _parse(variable: str, raw: str, name: str) -> object:
         if not raw.isdigit() or not 1 <= int(raw) <= 65535:
             raise SettingsError(variable, raw, "a TCP port number from 1 to 65535")
         return int(raw)
+    if name in _FLOAT_FIELDS:
+        try:
+            return float(raw)
+        except ValueError:
+            raise SettingsError(variable, raw, "a number") from None
     if name in ("data_dir", "model_dir"):
         return Path(raw)
     if name == "broker" and not all(part.strip().startswith("kafka://") for part in raw.split(";")):

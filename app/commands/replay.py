@@ -128,6 +128,7 @@ def _replay_embedded(
     log_count: int,
 ) -> None:
     from app.engine import PricingEngine
+    from app.pricing import PricingPolicy
     from app.replay import replay_embedded
     from app.state_store import InMemoryStateStore
     from models.serving import ModelArtifactError, ModelSchemaError, SequenceModel
@@ -140,7 +141,9 @@ def _replay_embedded(
     except (ModelArtifactError, ModelSchemaError, OSError) as error:
         msg = f"cannot load the model: {error}"
         raise click.ClickException(msg) from error
-    engine = PricingEngine(model, InMemoryStateStore())
+    engine = PricingEngine(
+        model, InMemoryStateStore(), policy=PricingPolicy(settings.policy_config())
+    )
 
     started = time.perf_counter()
     with (

@@ -53,3 +53,25 @@ def test_settings_invalid_value_names_variable(variable: str, value: str, expect
     assert variable in str(caught.value)
     assert repr(value) in str(caught.value)
     assert expected in str(caught.value)
+
+
+def test_settings_policy_guardrails_from_environment() -> None:
+    settings = Settings.from_env(
+        {"PRICESTREAM_MAX_DISCOUNT": "0.15", "PRICESTREAM_CHANGE_WINDOW_S": "3600"}
+    )
+    config = settings.policy_config()
+    assert config.max_discount == 0.15
+    assert config.change_window_s == 3600.0
+    assert config.max_change == 0.10
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("1.5", "in [0, 1)"), ("nan", "in [0, 1)"), ("a lot", "a number")],
+)
+def test_settings_invalid_max_discount_rejected(value: str, expected: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"PRICESTREAM_MAX_DISCOUNT": value})
+    assert caught.value.variable == "PRICESTREAM_MAX_DISCOUNT"
+    assert expected in str(caught.value)
+    assert repr(value) in str(caught.value)
