@@ -70,6 +70,35 @@ def test_score_after_steps_matches_whole_sequence(random_model_dir: Path) -> Non
     assert math.isclose(stepped.expected_price, whole.expected_price, rel_tol=1e-5)
 
 
+@pytest.mark.parametrize("scale", [1.0, 50.0])
+def test_score_matches_network_heads(random_model_dir: Path, scale: float) -> None:
+    model = SequenceModel.load(random_model_dir)
+    rng = np.random.default_rng(1)
+    hidden = (scale * rng.normal(size=(3, model.hidden_size))).astype(np.float32)
+    excluded = [{"item-1"}, set(), {"item-2", "unknown-item"}]
+
+    scores = model.score(hidden, k=2, exclude=excluded)
+
+    with torch.no_grad():
+        state = torch.from_numpy(hidden)
+        logits = model._net.item_logits(state)
+        logits[:, 0] = -torch.inf  # the OOV row is never recommended
+        probabilities = torch.softmax(logits, dim=-1).numpy()
+        heads = model._net.heads(state)
+    for row, result in enumerate(scores):
+        ranked = sorted(
+            (item for item in ITEM_IDS if item not in excluded[row]),
+            key=lambda item: -probabilities[row, ITEM_IDS.index(item) + 1],
+        )
+        assert result.item_ids == tuple(ranked[:2])
+        expected = [probabilities[row, ITEM_IDS.index(item) + 1] for item in ranked[:2]]
+        np.testing.assert_allclose(result.scores, expected, rtol=1e-5)
+        intercept = float(heads.intercept[row])
+        slope = float(heads.slope[row])
+        assert math.isclose(result.propensity.intercept, intercept, rel_tol=1e-5, abs_tol=1e-6)
+        assert math.isclose(result.propensity.slope, slope, rel_tol=1e-5, abs_tol=1e-6)
+
+
 def test_step_batch_rows_match_single_rows(random_model_dir: Path) -> None:
     model = SequenceModel.load(random_model_dir)
     events = _events()[:3]
