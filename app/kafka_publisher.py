@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
+from app.broker_wait import BrokerUnavailableError, wait_for_broker
 from app.log_sources import LogRecord
 
 __all__ = ["PublishError", "PublishSummary", "publish_records"]
@@ -54,6 +55,10 @@ async def publish_records(
     hashes the key like the Java client, so each user's records go to one partition.
     Raises PublishError when the broker cannot be reached or rejects a send.
     """
+    try:
+        await wait_for_broker(bootstrap_servers, connect_timeout_s)
+    except BrokerUnavailableError as error:
+        raise PublishError(str(error), sent=0) from error
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
         acks="all",

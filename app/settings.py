@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -88,6 +89,8 @@ class Settings:
         return " ".join(f"{field.name}={getattr(self, field.name)}" for field in fields(self))
 
 
+_TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,200}")
+_TOPIC_NAME_FIELDS = ("app_id", "events_topic", "prices_topic", "deadletter_topic")
 _FLOAT_FIELDS = ("max_discount", "max_markup", "max_change", "change_window_s")
 
 
@@ -100,6 +103,15 @@ def _parse(variable: str, raw: str, name: str) -> object:
         if not raw.isdigit() or not 1 <= int(raw) <= 65535:
             raise SettingsError(variable, raw, "a TCP port number from 1 to 65535")
         return int(raw)
+    if name in _TOPIC_NAME_FIELDS:
+        # Kafka's rule for topic names; the app id also prefixes changelog topic names.
+        if not _TOPIC_NAME.fullmatch(raw) or raw in (".", ".."):
+            raise SettingsError(
+                variable,
+                raw,
+                "1 to 200 ASCII letters, digits, '.', '_' or '-' (a Kafka topic name)",
+            )
+        return raw
     if name in _FLOAT_FIELDS:
         try:
             return float(raw)

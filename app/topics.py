@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError, for_code
 
+from app.broker_wait import BrokerUnavailableError, wait_for_broker
 from app.settings import Settings
 
-__all__ = ["BrokerUnavailableError", "create_topics", "service_topics"]
+__all__ = [
+    "BrokerUnavailableError",
+    "TopicCreationError",
+    "create_topics",
+    "service_topics",
+]
 
 log = logging.getLogger(__name__)
 
 
-class BrokerUnavailableError(RuntimeError):
-    """The Kafka broker did not answer within the time allowed."""
+class TopicCreationError(RuntimeError):
+    """The broker rejected the creation of a topic; ``error_code`` is Kafka's code."""
+
+    def __init__(self, topic: str, error_code: int, message: str | None) -> None:
+        reason = message or for_code(error_code).__name__
+        super().__init__(f"Kafka rejected topic {topic!r} (error {error_code}): {reason}")
+        self.topic = topic
+        self.error_code = error_code
 
 
 def service_topics(settings: Settings) -> list[str]:
@@ -34,47 +45,43 @@ async def create_topics(
 ) -> list[str]:
     """Create each topic that does not exist yet; return the names created.
 
-    Existing topics are left as they are, so running this twice is harmless.
-    Raises BrokerUnavailableError when no broker answers within ``timeout_s``.
+    Existing topics are left as they are, so running this twice is harmless. Raises
+    BrokerUnavailableError when no broker answers within ``timeout_s`` and
+    TopicCreationError when the broker rejects a topic (an invalid name, too many
+    partitions).
     """
     wanted = list(names) if names is not None else service_topics(settings)
     partitions = partitions or settings.partitions
+    await wait_for_broker(settings.bootstrap_servers, timeout_s)
     admin = AIOKafkaAdminClient(
         bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=10_000
     )
-    await _start_with_retry(admin, settings.bootstrap_servers, timeout_s)
+    try:
+        await admin.start()
+    except KafkaConnectionError as error:
+        msg = f"Kafka broker at {settings.bootstrap_servers} refused the admin connection"
+        raise BrokerUnavailableError(msg) from error
     try:
         existing = set(await admin.list_topics())
-        missing = [name for name in wanted if name not in existing]
         created = []
-        for name in missing:
+        for name in wanted:
+            if name in existing:
+                continue
             try:
-                await admin.create_topics(
+                response = await admin.create_topics(
                     [NewTopic(name=name, num_partitions=partitions, replication_factor=1)]
                 )
             except TopicAlreadyExistsError:
                 continue
-            created.append(name)
-            log.info("created topic %s with %d partitions", name, partitions)
+            # The broker answers per topic instead of failing the request.
+            for topic, error_code, *details in response.topic_errors:
+                if error_code == TopicAlreadyExistsError.errno:
+                    break
+                if error_code != 0:
+                    raise TopicCreationError(topic, error_code, details[0] if details else None)
+            else:
+                created.append(name)
+                log.info("created topic %s with %d partitions", name, partitions)
         return created
     finally:
         await admin.close()
-
-
-async def _start_with_retry(
-    admin: AIOKafkaAdminClient, bootstrap_servers: str, timeout_s: float
-) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while True:
-        try:
-            await admin.start()
-            return
-        except KafkaConnectionError as error:
-            if loop.time() >= deadline:
-                msg = (
-                    f"no Kafka broker answered at {bootstrap_servers} within {timeout_s:.0f}s "
-                    "(start one with: deploy/kafka/broker.sh start)"
-                )
-                raise BrokerUnavailableError(msg) from error
-            await asyncio.sleep(1.0)

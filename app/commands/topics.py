@@ -7,7 +7,7 @@ import asyncio
 import click
 
 from app.settings import Settings, SettingsError
-from app.topics import BrokerUnavailableError, create_topics, service_topics
+from app.topics import BrokerUnavailableError, TopicCreationError, create_topics, service_topics
 
 
 @click.group()
@@ -32,7 +32,7 @@ def create(timeout_s: float) -> None:
     try:
         settings = Settings.from_env()
         created = asyncio.run(create_topics(settings, timeout_s=timeout_s))
-    except (SettingsError, BrokerUnavailableError) as error:
+    except (SettingsError, BrokerUnavailableError, TopicCreationError) as error:
         raise click.ClickException(str(error)) from error
     for name in service_topics(settings):
         state = "created" if name in created else "exists"

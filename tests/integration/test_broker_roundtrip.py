@@ -8,7 +8,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from app.settings import Settings
-from app.topics import create_topics
+from app.topics import TopicCreationError, create_topics
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(120)]
 
@@ -49,3 +49,14 @@ async def test_create_topics_twice_creates_nothing_new(
     topic = f"test.idempotent.{unique_suffix}"
     assert await create_topics(broker_settings, [topic], partitions=2) == [topic]
     assert await create_topics(broker_settings, [topic], partitions=2) == []
+
+
+async def test_create_topics_rejected_topic_raises(
+    broker_settings: Settings, unique_suffix: str
+) -> None:
+    topic = f"test.too-many-partitions.{unique_suffix}"
+    with pytest.raises(TopicCreationError) as caught:
+        await create_topics(broker_settings, [topic], partitions=100_000)
+    assert caught.value.topic == topic
+    assert caught.value.error_code != 0
+    assert topic in str(caught.value)

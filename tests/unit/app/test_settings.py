@@ -75,3 +75,11 @@ def test_settings_invalid_max_discount_rejected(value: str, expected: str) -> No
     assert caught.value.variable == "PRICESTREAM_MAX_DISCOUNT"
     assert expected in str(caught.value)
     assert repr(value) in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["my events", "prices/eu", "..", "x" * 201])
+def test_settings_invalid_topic_name_rejected(value: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"PRICESTREAM_PRICES_TOPIC": value})
+    assert caught.value.variable == "PRICESTREAM_PRICES_TOPIC"
+    assert "a Kafka topic name" in str(caught.value)
