@@ -19,6 +19,9 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 
 python=${PRICESTREAM_PYTHON:-python3.11}
+# The broker script listens on PRICESTREAM_KAFKA_PORT; point the service, the demo and
+# the tests at that broker unless PRICESTREAM_BROKER says otherwise.
+export PRICESTREAM_BROKER=${PRICESTREAM_BROKER:-kafka://127.0.0.1:${PRICESTREAM_KAFKA_PORT:-9092}}
 venv=$repo/.venv
 broker=$repo/deploy/kafka/broker.sh
 

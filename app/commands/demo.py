@@ -89,7 +89,8 @@ def demo(log_path: Path, limit: int | None, show: int, timeout_s: float) -> None
             _run(settings, log_path, limit, run_id, workdir, timeout_s)
         )
     except (BrokerUnavailableError, TimeoutError, RuntimeError) as error:
-        msg = f"{error}\nworker log: {workdir / 'worker.log'}"
+        worker_log = workdir / "worker.log"
+        msg = f"{error}\nworker log: {worker_log}" if worker_log.exists() else str(error)
         raise click.ClickException(msg) from error
 
     _print_summary(outputs, sent, wall_s, pipeline)
@@ -110,8 +111,8 @@ async def _run(
     workdir: Path,
     timeout_s: float,
 ) -> tuple[Outputs, int, float, Pipeline]:
-    click.echo(f"starting a pricing worker for run {run_id} (log: {workdir / 'worker.log'})")
     pipeline = await Pipeline.start(settings, run_id, workdir, prefix="demo")
+    click.echo(f"pricing worker for run {run_id} is up (log: {pipeline.worker.log_path})")
     try:
         records = itertools.islice(read_log(log_path), limit)
         started = time.perf_counter()
