@@ -12,6 +12,7 @@ import faust
 from agents.table_store import TableStateStore
 from app.engine import Accepted, PricingEngine, Rejected, Source
 from app.metrics import WorkerMetrics
+from app.pricing import PricingPolicy
 from app.settings import Settings
 from models.serving import SequenceModel
 
@@ -67,6 +68,7 @@ def register_pricing_agent(
     engine = PricingEngine(
         model=model,
         store=TableStateStore(users),
+        policy=PricingPolicy(settings.policy_config()),
         observe_stage=None if metrics is None else metrics.observe_stage,
     )
     agent = PricingAgent(engine)

@@ -17,6 +17,7 @@ import pytest
 from app.engine import PricingEngine
 from app.local_pipeline import Pipeline
 from app.log_sources import LogRecord, read_log
+from app.pricing import PolicyConfig, PricingPolicy
 from app.replay import replay_embedded
 from app.settings import Settings
 from app.state_store import InMemoryStateStore
@@ -211,3 +212,31 @@ async def test_restart_recovers_user_state_from_changelog(
     assert returning_users, "the slice must have users on both sides of the restart"
     for decision_id, decision in from_kafka.items():
         assert without_decided_at(decision) == without_decided_at(expected[decision_id])
+
+
+async def test_worker_prices_with_guardrails_from_environment(
+    broker_settings: Settings, unique_suffix: str, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("PRICESTREAM_MAX_DISCOUNT", "0.12")
+    expected_version = PricingPolicy(PolicyConfig(max_discount=0.12)).version
+    assert expected_version != PricingPolicy().version
+
+    value = orjson.dumps(
+        {
+            "event_id": "guardrail-1",
+            "user_id": "u-9",
+            "event_time": "2024-05-01T12:00:00Z",
+            "event_type": "view",
+            "item_id": "1004856",
+            "price": 130.76,
+        }
+    )
+    record = LogRecord(key=b"u-9", value=value, event_time_ms=None, path="inline", line=0)
+    pipeline = await Pipeline.start(broker_settings, unique_suffix, tmp_path)
+    try:
+        outputs = await pipeline.collect(await pipeline.publish([record]))
+    finally:
+        pipeline.stop()
+
+    assert [decision["policy_version"] for decision in outputs.decisions] == [expected_version]
+    assert outputs.decisions[0]["price"] >= round(130.76 * 0.88, 2)
