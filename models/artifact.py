@@ -101,6 +101,9 @@ def save_artifact(
         name: tensor.detach().contiguous().cpu() for name, tensor in net.state_dict().items()
     }
     save_file(tensors, str(directory / WEIGHTS_FILE))
+    # safetensors 0.8 creates the file readable by its owner only, but a worker running
+    # as another user (the Docker image's, say) must be able to load the artifact.
+    (directory / WEIGHTS_FILE).chmod(0o644)
     config = {
         "schema_version": SCHEMA_VERSION,
         "network": net.config.to_json(),

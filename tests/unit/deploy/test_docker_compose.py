@@ -35,6 +35,12 @@ def test_compose_kafka_is_official_4x_kraft_image(compose_config: dict) -> None:
     assert "healthcheck" in kafka
 
 
+def test_compose_kafka_data_on_volume(compose_config: dict) -> None:
+    kafka = compose_config["services"]["kafka"]
+    targets = [volume["target"] for volume in kafka["volumes"]]
+    assert kafka["environment"]["KAFKA_LOG_DIRS"] in targets
+
+
 def test_compose_worker_builds_from_deploy_dockerfile(compose_config: dict) -> None:
     worker = compose_config["services"]["worker"]
     assert worker["build"]["dockerfile"] == "deploy/Dockerfile"
