@@ -114,23 +114,37 @@ class Pipeline:
         ``on_progress`` gets the processed count after each poll. Raises TimeoutError
         when the count makes no progress for ``timeout_s``.
         """
+        return await self.wait_counter("events", total, timeout_s, on_progress)
+
+    async def wait_counter(
+        self,
+        counter: str,
+        total: int,
+        timeout_s: float = 240.0,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> dict[str, int]:
+        """Wait until the worker's engine counter ``counter`` reaches ``total``.
+
+        Returns all counters at that moment. Raises TimeoutError when the counter makes
+        no progress for ``timeout_s``.
+        """
         loop = asyncio.get_running_loop()
         stats = await self.stats()
-        processed = stats.get("events", 0)
+        processed = stats.get(counter, 0)
         last_progress = loop.time()
         while processed < total:
             if on_progress is not None:
                 on_progress(processed)
             if loop.time() - last_progress > timeout_s:
                 msg = (
-                    f"worker processed {processed} of {total} records and made no progress "
-                    f"for {timeout_s:.0f} s; see {self.worker.log_path}"
+                    f"worker counter {counter!r} is {processed} of {total} and made no "
+                    f"progress for {timeout_s:.0f} s; see {self.worker.log_path}"
                 )
                 raise TimeoutError(msg)
             await asyncio.sleep(0.5)
             stats = await self.stats()
-            if stats.get("events", 0) > processed:
-                processed = stats.get("events", 0)
+            if stats.get(counter, 0) > processed:
+                processed = stats.get(counter, 0)
                 last_progress = loop.time()
         if on_progress is not None:
             on_progress(processed)
