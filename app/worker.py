@@ -99,13 +99,13 @@ class Lifecycle(Service):
         )
 
 
-@app.on_partitions_revoked.connect
+@app.on_partitions_revoked.connect  # type: ignore[arg-type]  # mode types receivers as (sender, *args, signal)
 async def _on_revoked(app: Any, revoked: set[Any], **kwargs: Any) -> None:
     readiness.partitions_revoked()
     log.info("partitions revoked: %d; not ready until the next assignment", len(revoked))
 
 
-@app.on_partitions_assigned.connect
+@app.on_partitions_assigned.connect  # type: ignore[arg-type]  # mode types receivers as (sender, *args, signal)
 async def _on_assigned(app: Any, assigned: set[Any], **kwargs: Any) -> None:
     readiness.partitions_assigned((tp.topic, tp.partition) for tp in assigned)
     log.info(
@@ -114,7 +114,7 @@ async def _on_assigned(app: Any, assigned: set[Any], **kwargs: Any) -> None:
     )
 
 
-@app.on_rebalance_complete.connect
+@app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode types receivers as (sender, *args, signal)
 async def _on_recovery_done(app: Any, **kwargs: Any) -> None:
     # Faust sends on_rebalance_complete once table recovery for the new assignment is
     # done, just before it resumes the stream partitions.

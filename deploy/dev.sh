@@ -8,7 +8,7 @@
 #          when docker is present without it
 #   demo   setup, start the local broker, run `pricestream demo`, stop the broker
 #          again if this script started it
-#   test   setup, start the local broker, run ruff and pytest, stop the broker again
+#   test   setup, start the local broker, run ruff, mypy and pytest, stop the broker again
 #          if this script started it
 #
 # Environment: PRICESTREAM_PYTHON (interpreter for the venv, default python3.11), and the
@@ -98,6 +98,7 @@ test)
     trap stop_broker EXIT
     "$venv/bin/ruff" check .
     "$venv/bin/ruff" format --check .
+    "$venv/bin/mypy" app agents models
     "$venv/bin/python" -m pytest "$@"
     ;;
 *)

@@ -325,7 +325,11 @@ class _ServingWeights:
     """
 
     def __init__(self, net: SequenceNet) -> None:
-        def array(tensor: torch.Tensor) -> np.ndarray:
+        def array(tensor: torch.Tensor | torch.nn.Module) -> np.ndarray:
+            # nn.Module attribute access is typed Tensor | Module; these are all tensors.
+            if not isinstance(tensor, torch.Tensor):
+                msg = f"expected a weight tensor, got {type(tensor).__name__}"
+                raise TypeError(msg)
             return np.ascontiguousarray(tensor.detach().cpu().numpy(), dtype=np.float32)
 
         gru = net.gru
