@@ -31,6 +31,7 @@ from typing import BinaryIO, cast
 import orjson
 
 from app.events import InvalidEventError, decode_event
+from models.logs import REES46_COLUMNS
 
 __all__ = [
     "REES46_COLUMNS",
@@ -42,17 +43,6 @@ __all__ = [
     "rees46_event_id",
 ]
 
-REES46_COLUMNS = (
-    "event_time",
-    "event_type",
-    "product_id",
-    "category_id",
-    "category_code",
-    "brand",
-    "price",
-    "user_id",
-    "user_session",
-)
 LAYOUTS = ("jsonl", "rees46")
 _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 _REES46_TIME_FORMAT = "%Y-%m-%d %H:%M:%S UTC"
