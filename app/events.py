@@ -169,13 +169,17 @@ def _required_id(document: dict[str, Any], field: str) -> str:
         raise InvalidEventError(
             reason="empty_field", field=field, message=f"'{field}' must not be empty"
         )
+    _check_length(field, value)
+    return value
+
+
+def _check_length(field: str, value: str) -> None:
     if len(value) > MAX_ID_CHARS:
         raise InvalidEventError(
             reason="field_too_long",
             field=field,
             message=f"'{field}' must be at most {MAX_ID_CHARS} characters (got {len(value)})",
         )
-    return value
 
 
 def _optional_text(document: dict[str, Any], field: str) -> str | None:
@@ -188,12 +192,7 @@ def _optional_text(document: dict[str, Any], field: str) -> str | None:
             field=field,
             message=f"'{field}' must be a string or null (got {_json_type(value)})",
         )
-    if len(value) > MAX_ID_CHARS:
-        raise InvalidEventError(
-            reason="field_too_long",
-            field=field,
-            message=f"'{field}' must be at most {MAX_ID_CHARS} characters (got {len(value)})",
-        )
+    _check_length(field, value)
     return value
 
 

@@ -9,6 +9,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 
+from app.engine import ENGINE_STAGES
+
 __all__ = [
     "CONTENT_TYPE",
     "EVENT_TO_DECISION_BUCKETS_S",
@@ -21,19 +23,10 @@ __all__ = [
 # aiohttp rejects one in content_type. The text is UTF-8, the format's default.
 CONTENT_TYPE = "text/plain; version=0.0.4"
 
-# Engine stages (app.engine.ENGINE_STAGES) plus the worker's own: send is the await on
+# The engine's stages plus the worker's own: send is the await on
 # the producer for the decision or dead letter, which queues the record for the next
 # producer batch and does not wait for the broker's acknowledgement.
-WORKER_STAGES = (
-    "decode",
-    "state_read",
-    "model_step",
-    "scoring",
-    "pricing",
-    "state_write",
-    "encode",
-    "send",
-)
+WORKER_STAGES = (*ENGINE_STAGES, "send")
 
 # Bucket bounds in seconds, dense around the 10 ms end-to-end target.
 EVENT_TO_DECISION_BUCKETS_S = (
