@@ -10,9 +10,9 @@ __all__ = ["TableStateStore"]
 class TableStateStore:
     """Adapt a Faust Table of raw bytes to the engine's StateStore protocol.
 
-    Faust writes a table entry to the changelog partition of the record being processed,
-    so get and set must only be called from inside the agent's stream loop, for the user
-    whose record it is (the events topic is keyed by user id, co-partitioned with the table).
+    Faust writes a table entry to the changelog partition of the record being processed.
+    So get and set must only be called from inside the agent's stream loop, for the user
+    whose record it is. The events topic is keyed by user id and co-partitioned with the table.
     """
 
     def __init__(self, table: MutableMapping[bytes, bytes]) -> None:

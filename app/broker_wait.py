@@ -11,7 +11,7 @@ log = logging.getLogger(__name__)
 
 
 class BrokerUnavailableError(RuntimeError):
-    """The Kafka broker did not answer within the time allowed."""
+    """The Kafka broker did not respond within the time allowed."""
 
 
 async def wait_for_broker(bootstrap_servers: str, timeout_s: float) -> None:

@@ -34,7 +34,7 @@ def free_port() -> int:
 
 @dataclass
 class Outputs:
-    """What the worker produced: records of the prices and dead-letter topics."""
+    """Records the worker produced on the prices and dead-letter topics."""
 
     decisions: list[dict[str, Any]]
     dead_letters: list[dict[str, Any]]
@@ -58,7 +58,7 @@ class Pipeline:
     async def start(
         cls, broker: Settings, suffix: str, workdir: Path, *, prefix: str = "test"
     ) -> Pipeline:
-        """Create the topics and start a worker for them; wait until it answers.
+        """Create the topics and start a worker for them; wait until it responds.
 
         Topics are named ``<prefix>.<suffix>.events`` and so on, and the app id
         ``<prefix>-pipeline-<suffix>``, so runs never share state or offsets.

@@ -16,7 +16,7 @@ ENV_PREFIX = "PRICESTREAM_"
 
 
 class SettingsError(ValueError):
-    """An environment variable holds a value the service cannot use."""
+    """An environment variable contains a value the service cannot use."""
 
     def __init__(self, variable: str, value: str, expected: str) -> None:
         super().__init__(f"{variable} must be {expected} (got {value!r})")
@@ -26,7 +26,7 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    """Where the service finds Kafka, its topics, its state and its model.
+    """Broker, topic, state, model and guardrail settings of the service.
 
     Every field is set by the environment variable ``PRICESTREAM_<FIELD NAME IN CAPITALS>``;
     the README's configuration table lists them with their defaults.

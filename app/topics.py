@@ -46,11 +46,11 @@ async def create_topics(
     """Create each topic that does not exist yet; return the names created.
 
     Existing topics are left as they are, so running this twice is harmless. Raises
-    BrokerUnavailableError when no broker answers within ``timeout_s`` and
+    BrokerUnavailableError when no broker responds within ``timeout_s`` and
     TopicCreationError when the broker rejects a topic (an invalid name, too many
     partitions).
     """
-    wanted = list(names) if names is not None else service_topics(settings)
+    requested = list(names) if names is not None else service_topics(settings)
     partitions = partitions or settings.partitions
     await wait_for_broker(settings.bootstrap_servers, timeout_s)
     admin = AIOKafkaAdminClient(
@@ -64,7 +64,7 @@ async def create_topics(
     try:
         existing = set(await admin.list_topics())
         created = []
-        for name in wanted:
+        for name in requested:
             if name in existing:
                 continue
             try:
@@ -73,7 +73,7 @@ async def create_topics(
                 )
             except TopicAlreadyExistsError:
                 continue
-            # The broker answers per topic instead of failing the request.
+            # The broker reports an error code per topic instead of failing the request.
             for topic, error_code, *details in response.topic_errors:
                 if error_code == TopicAlreadyExistsError.errno:
                     break

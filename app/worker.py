@@ -129,7 +129,7 @@ async def _on_recovery_done(app: Any, **kwargs: Any) -> None:
 
 @app.page("/health")
 class Health(View):
-    """Liveness: the worker process is up and its web server answers."""
+    """Liveness: the worker process is up and its web server responds."""
 
     async def get(self, request: Request) -> Response:
         """Return 200 with the loaded model's version."""

@@ -61,10 +61,10 @@ class WorkerProcess:
         return None if self._process is None else self._process.pid
 
     def wait_ready(self, timeout_s: float = 120.0) -> None:
-        """Wait until the worker's /health endpoint answers.
+        """Wait until the worker's /health endpoint responds.
 
         Raises WorkerExitedError when the process ends first and TimeoutError when it
-        does not answer within ``timeout_s``.
+        does not respond within ``timeout_s``.
         """
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -82,7 +82,7 @@ class WorkerProcess:
                 raise RuntimeError(msg)
             return
         msg = (
-            f"worker did not answer on port {self.web_port} within {timeout_s:.0f}s; "
+            f"worker did not respond on port {self.web_port} within {timeout_s:.0f}s; "
             f"see {self.log_path}"
         )
         raise TimeoutError(msg)

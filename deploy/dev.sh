@@ -20,7 +20,7 @@ cd "$repo"
 
 python=${PRICESTREAM_PYTHON:-python3.11}
 # The broker script listens on PRICESTREAM_KAFKA_PORT; point the service, the demo and
-# the tests at that broker unless PRICESTREAM_BROKER says otherwise.
+# the tests at that broker unless PRICESTREAM_BROKER is set.
 export PRICESTREAM_BROKER=${PRICESTREAM_BROKER:-kafka://127.0.0.1:${PRICESTREAM_KAFKA_PORT:-9092}}
 venv=$repo/.venv
 broker=$repo/deploy/kafka/broker.sh
@@ -38,8 +38,8 @@ setup_venv() {
         "$python" -m venv "$venv"
         "$venv/bin/python" -m pip install --quiet --upgrade pip
     fi
-    # Reinstall only when the dependency list changed; pip's own cache serves the wheels
-    # (torch and its CUDA libraries are several GB, so a cold install takes minutes).
+    # Reinstall only when the dependency list changed. pip's own cache serves the wheels,
+    # which matters because torch and its CUDA libraries are several GB.
     local stamp=$venv/.pricestream-installed
     local wanted
     wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)

@@ -21,7 +21,7 @@ def topics() -> None:
     default=60.0,
     show_default=True,
     type=click.FloatRange(min=0.0),
-    help="Seconds to wait for the broker to answer.",
+    help="Seconds to wait for the broker to respond.",
 )
 def create(timeout_s: float) -> None:
     """Create the events, prices and dead-letter topics if they are missing.

@@ -189,9 +189,9 @@ async def test_restart_keeps_user_state(
         # The restarted worker reopens its RocksDB files and replays the changelog from
         # the offset they record; users seen before the restart keep their state.
         # NOTE: with the local files deleted, faust-streaming 0.15.3 rebuilt the table
-        # from the changelog but resumed the events stream at wrong offsets: in repeated
-        # runs it re-read 1 to 4 processed records and skipped 2 to 3 new ones for good.
-        # That case is left out of this test until the cause is found.
+        # from the changelog but resumed the events stream at wrong offsets. In repeated
+        # runs it re-read 1 to 4 processed records and skipped 2 to 3 new ones for good,
+        # so that case is left out of this test until the cause is found.
         await pipeline.start_worker()
 
         sent_second = await pipeline.publish(second)
